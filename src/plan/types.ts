@@ -1,0 +1,107 @@
+// The typed contract between the pure half (inputs + event → Plan) and the half that runs docker.
+
+export type Tristate = 'auto' | 'true' | 'false';
+
+/** What the workflow run tells us: the event payload and the runner's GITHUB_* variables. */
+export interface EventContext {
+  eventName: string; // GITHUB_EVENT_NAME: release, workflow_dispatch, push, pull_request, schedule, ...
+  // The webhook payload (GITHUB_EVENT_PATH), as GitHub sends it.
+  payload: Record<string, unknown>;
+  ref: string; // GITHUB_REF, e.g. refs/tags/v1.2.3, refs/heads/main, refs/pull/42/merge
+  sha: string; // GITHUB_SHA
+  repository: string; // GITHUB_REPOSITORY, owner/name
+  serverUrl: string; // GITHUB_SERVER_URL, https://github.com
+  /** Commit time in seconds since the epoch (git log -1 --format=%ct), when known. */
+  commitTime?: number;
+}
+
+export type SmokeSpec =
+  | { enabled: false }
+  | {
+      enabled: true;
+      args: string[];
+      entrypoint?: string;
+      env: Record<string, string>;
+      expect?: string; // regular expression source, matched against stdout+stderr
+      timeoutSeconds: number;
+    };
+
+export interface RegistryLogin {
+  registry: string;
+  username: string;
+  password: string;
+}
+
+/** One entry of the `images` input, validated and with defaults filled in. */
+export interface ImageInput {
+  names: string[]; // repositories, possibly with a registry host; lowercased later by the plan
+  dockerfile: string;
+  context: string;
+  target?: string;
+  platforms?: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  smoke: SmokeSpec;
+  cacheScope?: string;
+}
+
+export interface Inputs {
+  images: ImageInput[];
+  platforms: string[];
+  version?: string;
+  latest: Tristate;
+  semverTags: boolean;
+  registries: RegistryLogin[];
+  push: Tristate;
+  cache: 'gha' | 'registry' | 'none';
+  qemu: Tristate;
+  builder: 'auto' | 'docker' | 'docker-container';
+  buildArgs: Record<string, string>;
+  smokePlatforms: 'native' | 'all';
+  dryRun: boolean;
+}
+
+/** What the version/tag rules work out from the event and inputs (src/plan/version.ts). */
+export interface ReleaseInfo {
+  /** The version as given (input, release tag, dispatch input, pushed tag); undefined without one. */
+  version?: string;
+  source: 'input' | 'release' | 'dispatch' | 'tag' | 'none';
+  /** Tags (the part after ':'), in order: version tag, semver tags, latest; or branch/sha/pr tags. */
+  tags: string[];
+  stable: boolean;
+  /** Whether `push: auto` pushes for this event. */
+  pushByDefault: boolean;
+  /** A pull request from a fork: never log in, never push. */
+  fromFork: boolean;
+  /** Notices for the log (a version changed to be a valid tag, ...). */
+  notices: string[];
+}
+
+export interface PlannedImage {
+  /** Display name: the first repository. */
+  name: string;
+  repositories: string[];
+  /** Full references: every tag for every repository. */
+  refs: string[];
+  dockerfile: string;
+  context: string;
+  target?: string;
+  platforms: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  smoke: SmokeSpec;
+  cacheScope: string;
+}
+
+export interface Plan {
+  release: ReleaseInfo;
+  images: PlannedImage[];
+  push: boolean;
+  pushReason: string;
+  registries: RegistryLogin[];
+  cache: Inputs['cache'];
+  qemu: Inputs['qemu'];
+  builder: Inputs['builder'];
+  smokePlatforms: Inputs['smokePlatforms'];
+  notices: string[];
+}
