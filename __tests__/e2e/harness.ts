@@ -1,0 +1,166 @@
+// Runs the bundled action (dist/index.js) the way a GitHub runner does: INPUT_* variables, an
+// event payload file, GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post
+// step with the saved state. And reads the local test registry back over its HTTP API.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURE = join(ROOT, 'fixtures/go-app');
+export const EVENTS = join(ROOT, '__tests__/fixtures/events');
+export const REGISTRY = process.env.GDP_REGISTRY ?? 'localhost:5151';
+export const REGISTRY_USER = process.env.GDP_REGISTRY_USER ?? 'gdp';
+export const REGISTRY_PASSWORD = process.env.GDP_REGISTRY_PASSWORD ?? 'gdp-test-password';
+/** Base images made by scripts/base-images.sh (nothing can be pulled on these machines). */
+export const LOCAL_BASE_ARGS = 'GO_IMAGE=gdp/golang:local\nBASE_IMAGE=gdp/busybox:local';
+
+export interface ActionRun {
+  status: number;
+  stdout: string;
+  outputs: Record<string, string>;
+  summary: string;
+  state: Record<string, string>;
+  post?: { status: number; stdout: string };
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>;
+  event: string; // file name in __tests__/fixtures/events, or a path
+  eventName: string;
+  ref?: string;
+  sha?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  post?: boolean;
+}
+
+export function parseFileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '');
+    if (!m || !m[1] || !m[2]) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i] ?? '');
+    out[m[1]] = value.join('\n');
+  }
+  return out;
+}
+
+export function runAction(o: RunOptions): ActionRun {
+  const dir = mkdtempSync(join(tmpdir(), 'gdp-e2e-'));
+  const files = { output: join(dir, 'output'), state: join(dir, 'state'), summary: join(dir, 'summary'), env: join(dir, 'env'), path: join(dir, 'path') };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  const eventPath = o.event.includes('/') ? o.event : join(EVENTS, o.event);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: o.eventName,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REF: o.ref ?? '',
+    GITHUB_SHA: o.sha ?? '3f786850e387550fdab836ed7e6dc881de23001b',
+    GITHUB_REPOSITORY: 'example/tunnel',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_WORKSPACE: o.cwd ?? FIXTURE,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path,
+    RUNNER_TEMP: dir,
+    ...o.env
+  };
+  for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const main = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], { cwd: o.cwd ?? FIXTURE, env, encoding: 'utf8', timeout: 20 * 60 * 1000 });
+  const state = parseFileCommands(readFileSync(files.state, 'utf8'));
+  const run: ActionRun = {
+    status: main.status ?? -1,
+    stdout: `${main.stdout}${main.stderr}`,
+    outputs: parseFileCommands(readFileSync(files.output, 'utf8')),
+    summary: readFileSync(files.summary, 'utf8'),
+    state
+  };
+  if (o.post !== false) {
+    const postEnv = { ...env };
+    for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
+    const p = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], { cwd: o.cwd ?? FIXTURE, env: postEnv, encoding: 'utf8' });
+    run.post = { status: p.status ?? -1, stdout: `${p.stdout}${p.stderr}` };
+  }
+  return run;
+}
+
+/** A `docker` on PATH that records that it ran and fails: for tests where nothing may run. */
+export function trapDockerPath(): { path: string; marker: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gdp-trap-'));
+  const marker = join(dir, 'docker-ran');
+  writeFileSync(join(dir, 'docker'), `#!/bin/sh\necho "$@" >> ${marker}\nexit 99\n`);
+  chmodSync(join(dir, 'docker'), 0o755);
+  return { path: `${dir}:${process.env.PATH ?? ''}`, marker };
+}
+
+const auth = `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`;
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json'
+].join(', ');
+
+export async function registryGet(path: string, registry = REGISTRY, authHeader = auth): Promise<{ status: number; json: unknown; digest: string | null }> {
+  const url = `http://${registry.replace(/^localhost/, '127.0.0.1')}/v2/${path}`;
+  const r = await fetch(url, { headers: { Authorization: authHeader, Accept: ACCEPT } });
+  const text = await r.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, json, digest: r.headers.get('docker-content-digest') };
+}
+
+export async function listTags(repo: string, registry = REGISTRY, authHeader = auth): Promise<string[]> {
+  const r = await registryGet(`${repo}/tags/list`, registry, authHeader);
+  if (r.status === 404) return [];
+  return ((r.json as { tags?: string[] | null }).tags ?? []).slice().sort();
+}
+
+interface Descriptor {
+  digest: string;
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
+/** Platforms of an index, without provenance attestations (unknown/unknown). */
+export async function indexPlatforms(repo: string, tag: string): Promise<string[]> {
+  const r = await registryGet(`${repo}/manifests/${tag}`);
+  const idx = r.json as { manifests?: Descriptor[] };
+  return (idx.manifests ?? [])
+    .map((d) => d.platform)
+    .filter((p): p is NonNullable<Descriptor['platform']> => !!p && p.os !== 'unknown')
+    .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
+    .sort();
+}
+
+/** The labels of one platform's image config. */
+export async function imageLabels(repo: string, tag: string, platform = 'linux/amd64'): Promise<Record<string, string>> {
+  const idx = (await registryGet(`${repo}/manifests/${tag}`)).json as { manifests?: Descriptor[] };
+  const [os, arch] = platform.split('/');
+  const d = (idx.manifests ?? []).find((m) => m.platform?.os === os && m.platform?.architecture === arch);
+  if (!d) throw new Error(`no ${platform} manifest in ${repo}:${tag}`);
+  const m = (await registryGet(`${repo}/manifests/${d.digest}`)).json as { config: { digest: string } };
+  const cfg = (await registryGet(`${repo}/blobs/${m.config.digest}`)).json as { config?: { Labels?: Record<string, string> } };
+  return cfg.config?.Labels ?? {};
+}
+
+export function uniqueRepo(prefix: string): string {
+  return `e2e-${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export function docker(args: string[], env?: Record<string, string>): { status: number; out: string } {
+  const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}

@@ -1,0 +1,71 @@
+// The action's interface, run from dist/ like a runner runs it: dry run, and bad input that runs nothing.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { LOCAL_BASE_ARGS, runAction, trapDockerPath } from './harness.js';
+
+const IMAGES = `
+- name: ghcr.io/Example/tunnel
+  dockerfile: Dockerfile
+  smoke: ["--version"]
+- names: [docker.io/example/tunnel-web, ghcr.io/example/tunnel-web]
+  dockerfile: Dockerfile.web
+  platforms: [linux/amd64, linux/arm64, linux/riscv64]
+`;
+
+describe('dist/ as a runner runs it', () => {
+  it('dry-run prints the plan, sets the outputs, and runs no docker command', () => {
+    const trap = trapDockerPath();
+    const run = runAction({
+      inputs: { images: IMAGES, 'dry-run': 'true', 'build-args': LOCAL_BASE_ARGS, username: 'bot', password: 's3cret-value' },
+      event: 'release-published.json',
+      eventName: 'release',
+      ref: 'refs/tags/v2.3.1',
+      env: { PATH: trap.path }
+    });
+    expect(run.status).toBe(0);
+    expect(existsSync(trap.marker)).toBe(false);
+    expect(run.outputs.version).toBe('v2.3.1');
+    expect(run.outputs.tags?.split('\n')).toEqual([
+      'ghcr.io/example/tunnel:v2.3.1',
+      'ghcr.io/example/tunnel:latest',
+      'docker.io/example/tunnel-web:v2.3.1',
+      'docker.io/example/tunnel-web:latest',
+      'ghcr.io/example/tunnel-web:v2.3.1',
+      'ghcr.io/example/tunnel-web:latest'
+    ]);
+    expect(run.outputs.pushed).toBe('false');
+    const images = JSON.parse(run.outputs.images ?? '[]') as { name: string; platforms: string[]; smoke: string }[];
+    expect(images.map((i) => [i.name, i.platforms])).toEqual([
+      ['ghcr.io/example/tunnel', ['linux/amd64', 'linux/arm64']],
+      ['docker.io/example/tunnel-web', ['linux/amd64', 'linux/arm64', 'linux/riscv64']]
+    ]);
+    // The plan: every docker command, the labels and build args, and the lowercasing notice.
+    expect(run.stdout).toContain('docker buildx build');
+    expect(run.stdout).toContain('--cache-to=type=gha,mode=max,scope=ghcr.io-example-tunnel,ignore-error=true');
+    expect(run.stdout).toContain('--cache-to=type=gha,mode=max,scope=docker.io-example-tunnel-web,ignore-error=true');
+    expect(run.stdout).toContain('org.opencontainers.image.version=v2.3.1');
+    expect(run.stdout).toContain('VERSION=v2.3.1');
+    expect(run.stdout).toContain('docker login --username=bot --password-stdin docker.io');
+    expect(run.stdout).toContain('docker push ghcr.io/example/tunnel:latest');
+    expect(run.stdout).toMatch(/lowercased/);
+    expect(run.stdout).not.toContain('s3cret-value');
+    // Post has nothing to undo after a dry run.
+    expect(run.post?.status).toBe(0);
+  });
+
+  it.each([
+    ['malformed YAML', { images: '- name: [unclosed' }, /Input "images".*\[unclosed.*Expected a YAML list of images/s],
+    ['an image without a name', { images: '- dockerfile: Dockerfile' }, /Input "images\[0\]\.name".*Expected a repository name/s],
+    ['an unknown platform', { images: '- name: org/app', platforms: 'linux/amd64,linux/arm65' }, /Input "platforms": "linux\/arm65"/],
+    ['push: maybe', { images: '- name: org/app', push: 'maybe' }, /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/],
+    ['a password without a username', { images: '- name: org/app', password: 'pw-not-shown' }, /Input "username"/]
+  ])('%s fails naming the input and runs nothing', (_what, inputs, message) => {
+    const trap = trapDockerPath();
+    const run = runAction({ inputs, event: 'release-published.json', eventName: 'release', ref: 'refs/tags/v2.3.1', env: { PATH: trap.path } });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toMatch(/::error::/);
+    expect(run.stdout).toMatch(message);
+    expect(run.stdout).not.toContain('pw-not-shown');
+    expect(existsSync(trap.marker) ? readFileSync(trap.marker, 'utf8') : '').toBe('');
+  });
+});

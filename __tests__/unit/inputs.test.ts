@@ -1,0 +1,142 @@
+import { describe, expect, it } from '@jest/globals';
+import { InputError, parseImages, parseKeyValueLines, parseSmoke, readInputs, splitArgs } from '../../src/inputs.js';
+
+const getter =
+  (m: Record<string, string>) =>
+  (name: string): string =>
+    m[name] ?? '';
+
+describe('readInputs', () => {
+  it('fills in the documented defaults', () => {
+    const i = readInputs(getter({ images: 'name: org/app' }));
+    expect(i).toEqual({
+      images: [{ names: ['org/app'], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60 } }],
+      platforms: ['linux/amd64', 'linux/arm64'],
+      version: undefined,
+      latest: 'auto',
+      semverTags: false,
+      registries: [],
+      push: 'auto',
+      cache: 'gha',
+      qemu: 'auto',
+      builder: 'auto',
+      buildArgs: {},
+      smokePlatforms: 'native',
+      dryRun: false
+    });
+  });
+
+  it('reads every input', () => {
+    const i = readInputs(
+      getter({
+        images: '- name: org/app\n  platforms: linux/arm/v7, linux/riscv64\n  target: final\n  cache-scope: app\n  build-args: {A: 1}\n  labels: {x: y}',
+        platforms: 'linux/amd64',
+        version: 'v1.0.0',
+        latest: 'false',
+        'semver-tags': 'true',
+        registry: 'ghcr.io',
+        username: 'me',
+        password: 'pw',
+        registries: '- {registry: docker.io, username: u2, password: p2}',
+        push: 'TRUE',
+        cache: 'registry',
+        qemu: 'false',
+        builder: 'docker-container',
+        'build-args': 'GOPROXY=https://proxy.example\n# comment\nREGISTRY_MIRROR=mirror.example',
+        'smoke-platforms': 'all',
+        'dry-run': 'true'
+      })
+    );
+    expect(i.images[0]).toMatchObject({ platforms: ['linux/arm/v7', 'linux/riscv64'], target: 'final', cacheScope: 'app', buildArgs: { A: '1' }, labels: { x: 'y' } });
+    expect(i.registries).toEqual([
+      { registry: 'ghcr.io', username: 'me', password: 'pw' },
+      { registry: 'docker.io', username: 'u2', password: 'p2' }
+    ]);
+    expect(i.buildArgs).toEqual({ GOPROXY: 'https://proxy.example', REGISTRY_MIRROR: 'mirror.example' });
+    expect([i.version, i.latest, i.semverTags, i.push, i.cache, i.qemu, i.builder, i.smokePlatforms, i.dryRun]).toEqual([
+      'v1.0.0',
+      'false',
+      true,
+      'true',
+      'registry',
+      'false',
+      'docker-container',
+      'all',
+      true
+    ]);
+  });
+
+  it('passes a white-space version on for the tag rules to reject', () => {
+    expect(readInputs(getter({ images: 'name: a/b', version: '  ' })).version).toBe('  ');
+  });
+
+  it.each([
+    ['images', { images: '' }, /Input "images": "" is not valid\. Expected a YAML list of images/],
+    ['images', { images: '- name: [x' }, /Input "images".*YAML error/],
+    ['images', { images: '42' }, /Input "images": "42"/],
+    ['images', { images: '- name: a/b\n- name: a/b' }, /Input "images\[1\]\.name": "a\/b".*images\[0\] has it/],
+    ['images', { images: '- name: a/b\n  dockerfle: x' }, /Input "images\[0\]\.dockerfle".*one of the keys/],
+    ['images', { images: '- name: a/b\n  names: [c/d]' }, /either "name" or "names"/],
+    ['images', { images: '- names: []' }, /Input "images\[0\]\.names"/],
+    ['platforms', { images: 'name: a', platforms: 'linux/amd64,windows/amd64' }, /Input "platforms": "windows\/amd64"/],
+    ['images', { images: 'name: a\nplatforms: linux/sparc' }, /Input "images\[0\]\.platforms": "linux\/sparc"/],
+    ['push', { images: 'name: a', push: 'maybe' }, /Input "push": "maybe".*"auto" \| "true" \| "false"/],
+    ['dry-run', { images: 'name: a', 'dry-run': 'yes' }, /Input "dry-run": "yes".*"true" or "false"/],
+    ['cache', { images: 'name: a', cache: 's3' }, /Input "cache": "s3"/],
+    ['username', { images: 'name: a', password: 'secret' }, /Input "username"/],
+    ['password', { images: 'name: a', username: 'me' }, /Input "password".*"me"/],
+    ['registries', { images: 'name: a', registries: '- {registry: ghcr.io, password: pw}' }, /Input "registries\[0\]\.username"/],
+    ['registries', { images: 'name: a', registries: '- {registry: ghcr.io, username: u, password: p}\n- {registry: ghcr.io, username: v, password: q}' }, /each registry once/],
+    ['build-args', { images: 'name: a', 'build-args': 'NOEQUALS' }, /Input "build-args": "NOEQUALS".*KEY=VALUE/]
+  ])('rejects bad %s input with a message naming it', (_input, m, msg) => {
+    expect(() => readInputs(getter(m))).toThrow(InputError);
+    expect(() => readInputs(getter(m))).toThrow(msg);
+  });
+
+  it('never puts a registries password in an error', () => {
+    try {
+      readInputs(getter({ images: 'name: a', registries: '- {registry: ghcr.io, password: topsecret, bad: [' }));
+      throw new Error('no error');
+    } catch (e) {
+      expect((e as Error).message).toMatch(/Input "registries"/);
+      expect((e as Error).message).not.toContain('topsecret');
+    }
+  });
+});
+
+describe('parseSmoke', () => {
+  it.each([
+    [undefined, { enabled: true, args: [], env: {}, timeoutSeconds: 60 }],
+    [false, { enabled: false }],
+    ['ls -la "/usr/local/bin/a b"', { enabled: true, args: ['ls', '-la', '/usr/local/bin/a b'], env: {}, timeoutSeconds: 60 }],
+    [['--version', 1], { enabled: true, args: ['--version', '1'], env: {}, timeoutSeconds: 60 }],
+    [
+      { args: '--check', entrypoint: '/bin/sh', env: { A: 1 }, expect: '^ok$', 'timeout-seconds': 5 },
+      { enabled: true, args: ['--check'], entrypoint: '/bin/sh', env: { A: '1' }, expect: '^ok$', timeoutSeconds: 5 }
+    ]
+  ])('%j', (input, spec) => {
+    expect(parseSmoke('images[0].smoke', input)).toEqual(spec);
+  });
+
+  it.each([
+    [{ 'timeout-seconds': 0 }, /timeout-seconds": "0".*positive number/],
+    [{ 'timeout-seconds': 'soon' }, /timeout-seconds": "soon"/],
+    [{ expect: '(' }, /expect": "\(".*regular expression/],
+    [{ command: 'x' }, /smoke\.command/],
+    ['echo "unbalanced', /balanced quotes/]
+  ])('rejects %j', (input, msg) => {
+    expect(() => parseSmoke('images[0].smoke', input)).toThrow(msg);
+  });
+});
+
+describe('helpers', () => {
+  it('splits like a shell without running one', () => {
+    expect(splitArgs('x', `a 'b c' "d \\"e\\"" f\\ g $(id) ''`)).toEqual(['a', 'b c', 'd "e"', 'f g', '$(id)', '']);
+  });
+  it('reads KEY=VALUE lines, values may hold =', () => {
+    expect(parseKeyValueLines('build-args', ' A=b=c \n\nB=')).toEqual({ A: 'b=c', B: '' });
+  });
+  it('accepts a single map as images', () => {
+    expect(parseImages('name: org/app').map((i) => i.names)).toEqual([['org/app']]);
+  });
+});

@@ -1,0 +1,230 @@
+import { describe, expect, it } from '@jest/globals';
+import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from '../../src/plan/commands.js';
+import type { Plan, PlannedImage } from '../../src/plan/types.js';
+import { chooseBuilder, parseInspect } from '../../src/run/builder.js';
+import { countSteps } from '../../src/run/build.js';
+import { runPipeline } from '../../src/run/pipeline.js';
+import { parsePushDigest, platformSizes } from '../../src/run/push.js';
+import { emulatedPlatforms, missingInterpreters } from '../../src/run/qemu.js';
+import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
+import { smokePlatforms } from '../../src/run/smoke.js';
+
+const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
+  name: 'ghcr.io/example/tunnel',
+  repositories: ['ghcr.io/example/tunnel'],
+  refs: ['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest'],
+  dockerfile: 'Dockerfile',
+  context: '.',
+  platforms: ['linux/amd64', 'linux/arm64'],
+  buildArgs: { VERSION: 'v2.3.1' },
+  labels: { 'org.opencontainers.image.version': 'v2.3.1' },
+  smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60 },
+  cacheScope: 'ghcr.io-example-tunnel',
+  ...over
+});
+
+describe('command lines', () => {
+  it.each([
+    [
+      'gha cache, load',
+      img(),
+      'gha' as const,
+      [
+        'buildx',
+        'build',
+        '--builder=default',
+        '--platform=linux/amd64,linux/arm64',
+        '--file=Dockerfile',
+        '--tag=ghcr.io/example/tunnel:v2.3.1',
+        '--tag=ghcr.io/example/tunnel:latest',
+        '--label=org.opencontainers.image.version=v2.3.1',
+        '--build-arg=VERSION=v2.3.1',
+        '--cache-from=type=gha,scope=ghcr.io-example-tunnel',
+        '--cache-to=type=gha,mode=max,scope=ghcr.io-example-tunnel,ignore-error=true',
+        '--metadata-file=/tmp/m.json',
+        '--load',
+        '.'
+      ]
+    ],
+    [
+      'target, registry cache, context that looks like a flag',
+      img({ target: 'final', context: '-rf', labels: {}, buildArgs: {}, refs: ['a/b:1'] }),
+      'registry' as const,
+      [
+        'buildx',
+        'build',
+        '--builder=default',
+        '--platform=linux/amd64,linux/arm64',
+        '--file=Dockerfile',
+        '--target=final',
+        '--tag=a/b:1',
+        '--cache-from=type=registry,ref=ghcr.io/example/tunnel:buildcache-ghcr.io-example-tunnel',
+        '--cache-to=type=registry,ref=ghcr.io/example/tunnel:buildcache-ghcr.io-example-tunnel,mode=max,ignore-error=true',
+        '--metadata-file=/tmp/m.json',
+        '--load',
+        './-rf'
+      ]
+    ]
+  ])('buildx build: %s', (_what, image, cache, argv) => {
+    const c = cacheArgs(cache, image);
+    expect(buildxBuildArgs(image, { builder: 'default', platforms: image.platforms, cacheFrom: c.from, cacheTo: c.to, metadataFile: '/tmp/m.json', output: 'load' })).toEqual(argv);
+  });
+
+  it('no cache means no cache flags', () => {
+    expect(cacheArgs('none', img())).toEqual({ from: [], to: [] });
+  });
+
+  it('smoke run and login', () => {
+    expect(smokeRunArgs('a/b:1', 'linux/arm64', { enabled: true, args: ['-x', '$(id)'], env: { K: 'v' }, entrypoint: '/bin/sh', timeoutSeconds: 1 }, 'c1')).toEqual([
+      'run',
+      '--rm',
+      '--name=c1',
+      '--platform=linux/arm64',
+      '--pull=never',
+      '--env=K=v',
+      '--entrypoint=/bin/sh',
+      'a/b:1',
+      '-x',
+      '$(id)'
+    ]);
+    expect(loginArgs('ghcr.io', 'me')).toEqual(['login', '--username=me', '--password-stdin', 'ghcr.io']);
+  });
+});
+
+describe('builder choice', () => {
+  const inspect = 'Name:          default\nDriver:        docker\nLast Activity: 2026-11-22\n\nNodes:\nName:             default\n';
+  it('parses docker buildx inspect', () => {
+    expect(parseInspect(inspect)).toEqual({ name: 'default', driver: 'docker' });
+  });
+  it.each([
+    ['auto', { name: 'default', driver: 'docker' }, true, { name: 'default', create: false }],
+    ['auto', { name: 'default', driver: 'docker' }, false, { name: 'new', create: true }],
+    ['auto', { name: 'builder-1', driver: 'docker-container' }, false, { name: 'builder-1', create: false }],
+    ['docker-container', { name: 'default', driver: 'docker' }, true, { name: 'new', create: true }],
+    ['docker', { name: 'x', driver: 'docker-container' }, false, { name: 'default', create: false }]
+  ] as const)('%s with %j, containerd store %s', (mode, current, store, want) => {
+    const c = chooseBuilder(mode, current, store, 'new');
+    expect({ name: c.name, create: c.create }).toEqual(want);
+    expect(c.reason).not.toBe('');
+  });
+});
+
+describe('qemu', () => {
+  it('emulates only what the host cannot run', () => {
+    expect(emulatedPlatforms(['linux/amd64', 'linux/386', 'linux/arm64', 'linux/arm/v7'], 'amd64')).toEqual(['linux/arm64', 'linux/arm/v7']);
+    expect(emulatedPlatforms(['linux/amd64', 'linux/arm64', 'linux/arm/v7'], 'arm64')).toEqual(['linux/amd64']);
+  });
+  it('finds interpreters missing or disabled in binfmt_misc', () => {
+    const entries: Record<string, string> = { 'qemu-aarch64': 'enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OCF\n', 'qemu-riscv64': 'disabled\n' };
+    expect(missingInterpreters(['linux/arm64', 'linux/riscv64', 'linux/s390x'], (n) => entries[n])).toEqual(['riscv64', 's390x']);
+  });
+});
+
+describe('parsing docker output', () => {
+  it('counts cached steps in plain progress output', () => {
+    const log = ['#5 [build 1/4] FROM gdp/golang', '#5 CACHED', '#6 [build 2/4] COPY go.mod', '#6 CACHED', '#7 [build 3/4] RUN go build', '#7 DONE 3.1s', '#8 [internal] load .dockerignore'].join('\n');
+    expect(countSteps(log)).toEqual({ cached: 2, total: 3 });
+  });
+  it('reads the digest docker push prints', () => {
+    expect(parsePushDigest(`v1: digest: sha256:${'a'.repeat(64)} size: 856\n`)).toBe(`sha256:${'a'.repeat(64)}`);
+  });
+  it('sizes per platform, without attestations', () => {
+    const index = {
+      manifests: [
+        { digest: 'sha256:1', size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:2', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+        { digest: 'sha256:3', size: 1, platform: { os: 'unknown', architecture: 'unknown' } }
+      ]
+    };
+    const manifests = { 'sha256:1': { config: { size: 10 }, layers: [{ size: 100 }, { size: 5 }] }, 'sha256:2': { config: { size: 1 }, layers: [{ size: 2 }] } };
+    expect(platformSizes(index, manifests)).toEqual({ 'linux/amd64': 115, 'linux/arm/v7': 3 });
+  });
+  it('smoke-tests the native platform, or all', () => {
+    expect(smokePlatforms(img(), 'native', 'amd64')).toEqual(['linux/amd64']);
+    expect(smokePlatforms(img({ platforms: ['linux/arm64'] }), 'native', 'amd64')).toEqual(['linux/arm64']);
+    expect(smokePlatforms(img(), 'all', 'amd64')).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+});
+
+/** A fake runner: records every docker call and answers from a script. */
+class FakeRunner implements Runner {
+  calls: string[][] = [];
+  constructor(private readonly answer: (args: string[]) => Partial<ExecResult> = () => ({})) {}
+  async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.calls.push(args);
+    const r = { exitCode: 0, stdout: '', stderr: '', ...this.answer(args) };
+    if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`docker ${args[0]} failed`);
+    return r;
+  }
+  commands(): string[] {
+    return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));
+  }
+}
+
+const plan = (over: Partial<Plan> = {}): Plan => ({
+  release: { version: 'v2.3.1', source: 'release', tags: ['v2.3.1', 'latest'], stable: true, pushByDefault: true, fromFork: false, notices: [] },
+  images: [img({ platforms: ['linux/amd64'] }), img({ name: 'ghcr.io/example/web', refs: ['ghcr.io/example/web:v2.3.1'], platforms: ['linux/amd64'], cacheScope: 'web' })],
+  push: true,
+  pushReason: 'release',
+  registries: [{ registry: 'ghcr.io', username: 'me', password: 'pw' }],
+  cache: 'none',
+  qemu: 'auto',
+  builder: 'auto',
+  smokePlatforms: 'native',
+  notices: [],
+  ...over
+});
+
+const inspectAnswer = (args: string[]): Partial<ExecResult> => {
+  if (args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
+  if (args[0] === 'info') return { stdout: '[["driver-type","io.containerd.snapshotter.v1"]]' };
+  if (args[2] === 'inspect' && args.includes('--raw')) return { stdout: '{"manifests":[]}' };
+  if (args[2] === 'inspect') return { stdout: `{"digest":"sha256:${'b'.repeat(64)}"}` };
+  return {};
+};
+
+describe('pipeline with a fake runner', () => {
+  const env = { runId: '1', ghaCacheAvailable: false };
+  const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
+
+  it('runs login → build → smoke → push, in that order, and reports the registry digest', async () => {
+    const r = new FakeRunner(inspectAnswer);
+    const res = await runPipeline(plan(), r, hooks, env);
+    expect(res.error).toBeUndefined();
+    expect(r.commands().filter((c) => !['buildx inspect', 'info', 'buildx imagetools'].includes(c))).toEqual(['login', 'buildx build', 'buildx build', 'run', 'run', 'push', 'push', 'push']);
+    expect(res.pushed).toBe(true);
+    expect(res.images.map((i) => [i.smoke, i.digest])).toEqual([
+      ['passed', `sha256:${'b'.repeat(64)}`],
+      ['passed', `sha256:${'b'.repeat(64)}`]
+    ]);
+  });
+
+  it('one failed smoke test: no push call at all, for any image, and the error names image, platform, exit code', async () => {
+    const r = new FakeRunner((args) => (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : inspectAnswer(args)));
+    const res = await runPipeline(plan(), r, hooks, env);
+    expect(r.calls.some((c) => c[0] === 'push')).toBe(false);
+    expect(res.pushed).toBe(false);
+    expect(res.pushedRefs).toEqual([]);
+    expect(res.error?.message).toMatch(/image ghcr\.io\/example\/web, platform linux\/amd64, exit code 3/);
+    expect(res.error?.message).toContain('panic: boom');
+    expect(res.images.map((i) => i.smoke)).toEqual(['passed', 'failed']);
+  });
+
+  it('push: false builds and smoke-tests everything, logs in nowhere, pushes nothing', async () => {
+    const r = new FakeRunner(inspectAnswer);
+    const res = await runPipeline(plan({ push: false, pushReason: 'push: false' }), r, hooks, env);
+    expect(res.error).toBeUndefined();
+    expect(r.commands()).not.toContain('login');
+    expect(r.commands()).not.toContain('push');
+    expect(r.commands().filter((c) => c === 'run')).toHaveLength(2);
+    expect(res.pushed).toBe(false);
+  });
+
+  it('creates a docker-container builder when the current one cannot, and says so to post', async () => {
+    const created: string[] = [];
+    const r = new FakeRunner((args) => (args[0] === 'info' ? { stdout: '[]' } : inspectAnswer(args)));
+    await runPipeline(plan({ push: false }), r, { ...hooks, builderCreated: (b) => created.push(b) }, env);
+    expect(created).toEqual(['go-docker-publish-1']);
+    expect(r.calls.find((c) => c[1] === 'create')).toContain('--driver=docker-container');
+  });
+});

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the action's main job locally on the bundled example, like a runner would: a published
+# release (v2.3.1) of fixtures/go-app, two images, three platforms, pushed to the local registry
+# of the test environment, using the same dist/ bundle. Then prints where the images are.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+eval "$(bash "$ROOT/scripts/test-env.sh" --print-env)"
+[ -f "$ROOT/dist/index.js" ] || (cd "$ROOT" && npm run bundle)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+touch "$work/output" "$work/state" "$work/summary"
+ns="example-$(date +%s)"
+export GITHUB_ACTIONS=true GITHUB_EVENT_NAME=release GITHUB_REF=refs/tags/v2.3.1 \
+  GITHUB_EVENT_PATH="$ROOT/__tests__/fixtures/events/release-published.json" \
+  GITHUB_SHA=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo 0000000000000000000000000000000000000000) \
+  GITHUB_REPOSITORY=example/tunnel GITHUB_SERVER_URL=https://github.com GITHUB_RUN_ID=$$ \
+  GITHUB_OUTPUT="$work/output" GITHUB_STATE="$work/state" GITHUB_STEP_SUMMARY="$work/summary" \
+  GITHUB_WORKSPACE="$ROOT/fixtures/go-app" RUNNER_TEMP="$work"
+export INPUT_IMAGES="
+- name: $GDP_REGISTRY/$ns/server
+  dockerfile: Dockerfile
+  smoke: [\"--version\"]
+- name: $GDP_REGISTRY/$ns/web
+  dockerfile: Dockerfile.web
+  smoke: { args: [\"--version\"], expect: \"^panel v2\\\\.3\\\\.1\" }
+"
+export INPUT_PLATFORMS=linux/amd64,linux/arm64,linux/riscv64 INPUT_SEMVER-TAGS=true INPUT_CACHE=none \
+  INPUT_REGISTRY="$GDP_REGISTRY" INPUT_USERNAME="$GDP_REGISTRY_USER" INPUT_PASSWORD="$GDP_REGISTRY_PASSWORD" \
+  "INPUT_BUILD-ARGS=GO_IMAGE=gdp/golang:local
+BASE_IMAGE=gdp/busybox:local"
+status=0
+(cd "$ROOT/fixtures/go-app" && node "$ROOT/dist/index.js") || status=$?
+# The post step, with the state main saved (as the runner passes it: STATE_<name>).
+state_json=$(awk '/^gdpState<</{getline; print}' "$work/state")
+(cd "$ROOT/fixtures/go-app" && STATE_isPost=true STATE_gdpState="$state_json" node "$ROOT/dist/index.js") >/dev/null || true
+echo
+echo "== outputs"; cat "$work/output"
+echo "== where the images are"
+for repo in "$ns/server" "$ns/web"; do
+  echo "http://$GDP_REGISTRY/v2/$repo/tags/list: $(curl -fsS -u "$GDP_REGISTRY_USER:$GDP_REGISTRY_PASSWORD" "http://127.0.0.1:${GDP_REGISTRY##*:}/v2/$repo/tags/list")"
+done
+echo "Pull with: docker login $GDP_REGISTRY -u $GDP_REGISTRY_USER && docker run --rm --platform linux/arm64 $GDP_REGISTRY/$ns/server:v2.3.1"
+exit $status

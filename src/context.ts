@@ -1,0 +1,37 @@
+// Reads what the runner tells the action about the workflow run: GITHUB_* variables and the event
+// payload file. The only place that reads them; everything downstream takes an EventContext.
+import { readFileSync } from 'node:fs';
+import type { EventContext } from './plan/types.js';
+
+export function readEventContext(env: NodeJS.ProcessEnv, commitTime?: number): EventContext {
+  let payload: Record<string, unknown> = {};
+  const path = env.GITHUB_EVENT_PATH;
+  if (path) {
+    try {
+      payload = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`GITHUB_EVENT_PATH "${path}" could not be read as JSON: ${(e as Error).message}`);
+    }
+  }
+  const ctx: EventContext = {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    payload,
+    ref: env.GITHUB_REF ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com'
+  };
+  const t = commitTime ?? commitTimeFromPayload(payload);
+  if (t !== undefined) ctx.commitTime = t;
+  return ctx;
+}
+
+/** The head commit's time from a push payload, when the workspace has no git history to ask. */
+function commitTimeFromPayload(payload: Record<string, unknown>): number | undefined {
+  const head = payload.head_commit as { timestamp?: unknown } | undefined;
+  if (head && typeof head.timestamp === 'string') {
+    const ms = Date.parse(head.timestamp);
+    if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
+  }
+  return undefined;
+}

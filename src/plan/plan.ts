@@ -1,0 +1,85 @@
+// inputs + event → Plan. Pure: the same function drives a real run and a dry run.
+import type { EventContext, Inputs, Plan, PlannedImage } from './types.js';
+import { resolveRelease } from './version.js';
+import { normalizeRepository } from './reference.js';
+import { defaultBuildArgs, ociLabels } from './labels.js';
+
+export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
+  const notices: string[] = [];
+  const release = resolveRelease(ctx, { version: inputs.version, latest: inputs.latest, semverTags: inputs.semverTags });
+  notices.push(...release.notices);
+
+  const usedScopes = new Set<string>();
+  const images: PlannedImage[] = inputs.images.map((img) => {
+    const repositories = img.names.map((n) => {
+      const r = normalizeRepository(n);
+      if (r.notice) notices.push(r.notice);
+      return r.repository;
+    });
+    const name = repositories[0] ?? '';
+    const title = name.split('/').pop() ?? name;
+    const scope = uniqueScope(img.cacheScope ?? scopeFromName(name), usedScopes, img.cacheScope !== undefined);
+    const planned: PlannedImage = {
+      name,
+      repositories,
+      refs: repositories.flatMap((r) => release.tags.map((t) => `${r}:${t}`)),
+      dockerfile: img.dockerfile,
+      context: img.context,
+      platforms: img.platforms ?? inputs.platforms,
+      buildArgs: defaultBuildArgs(ctx, release, { ...inputs.buildArgs, ...img.buildArgs }),
+      labels: ociLabels(ctx, release, title, img.labels),
+      smoke: img.smoke,
+      cacheScope: scope
+    };
+    if (img.target !== undefined) planned.target = img.target;
+    if (!img.smoke.enabled) notices.push(`smoke test of ${name} is turned off (smoke: false): it will be pushed untested`);
+    return planned;
+  });
+
+  let push: boolean;
+  let pushReason: string;
+  if (release.fromFork) {
+    push = false;
+    pushReason = 'a pull request from a fork never logs in and never pushes';
+  } else if (inputs.push === 'true') {
+    push = true;
+    pushReason = 'push: true';
+  } else if (inputs.push === 'false') {
+    push = false;
+    pushReason = 'push: false';
+  } else {
+    push = release.pushByDefault;
+    pushReason = push
+      ? `push: auto pushes for a ${ctx.eventName} event`
+      : `push: auto does not push for a ${ctx.eventName || 'local'} event${ctx.ref ? ` (${ctx.ref})` : ''}`;
+  }
+
+  return {
+    release,
+    images,
+    push,
+    pushReason,
+    registries: release.fromFork ? [] : inputs.registries,
+    cache: inputs.cache,
+    qemu: inputs.qemu,
+    builder: inputs.builder,
+    smokePlatforms: inputs.smokePlatforms,
+    notices
+  };
+}
+
+/** A cache scope from a repository name: ghcr.io/Org/app → ghcr.io-org-app. */
+export function scopeFromName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+}
+
+function uniqueScope(scope: string, used: Set<string>, explicit: boolean): string {
+  if (used.has(scope)) {
+    if (explicit) throw new Error(`Input "images": cache-scope "${scope}" is used by two images; each image needs its own scope so that one never overwrites the other's cache.`);
+    let n = 2;
+    while (used.has(`${scope}-${n}`)) n++;
+    scope = `${scope}-${n}`;
+  }
+  used.add(scope);
+  return scope;
+}

@@ -1,0 +1,29 @@
+// Registry logins: secrets are registered for masking before anything is logged, and the
+// password reaches docker only on stdin.
+import * as core from '@actions/core';
+import { loginArgs } from '../plan/commands.js';
+import type { RegistryLogin } from '../plan/types.js';
+import type { Runner } from './runner.js';
+
+export function maskCredentials(registries: RegistryLogin[]): void {
+  for (const r of registries) {
+    core.setSecret(r.password);
+    // The form it takes in a Docker config file.
+    core.setSecret(Buffer.from(`${r.username}:${r.password}`).toString('base64'));
+  }
+}
+
+export async function login(registries: RegistryLogin[], runner: Runner, onLoggedIn: (registry: string) => void): Promise<void> {
+  for (const r of registries) {
+    core.info(`Logging in to ${r.registry} as ${r.username}`);
+    await runner.docker(loginArgs(r.registry, r.username), { input: r.password });
+    onLoggedIn(r.registry);
+  }
+}
+
+export async function logout(registries: string[], runner: Runner): Promise<void> {
+  for (const r of registries) {
+    const res = await runner.docker(['logout', r], { allowFailure: true });
+    if (res.exitCode !== 0) core.warning(`docker logout ${r} failed: ${res.stderr.trim()}`);
+  }
+}

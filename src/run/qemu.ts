@@ -1,0 +1,75 @@
+// QEMU: which platforms cannot run natively, whether binfmt_misc already has their interpreters,
+// and installing the missing ones with a pinned tonistiigi/binfmt image.
+import { readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import type { Runner } from './runner.js';
+
+export const BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v9.2.2';
+
+/** binfmt_misc entry name for each architecture (as Debian and tonistiigi/binfmt register them). */
+const BINFMT_NAMES: Record<string, string> = {
+  amd64: 'qemu-x86_64',
+  arm64: 'qemu-aarch64',
+  arm: 'qemu-arm',
+  '386': 'qemu-i386',
+  ppc64le: 'qemu-ppc64le',
+  ppc64: 'qemu-ppc64',
+  s390x: 'qemu-s390x',
+  riscv64: 'qemu-riscv64',
+  mips64le: 'qemu-mips64el',
+  mips64: 'qemu-mips64',
+  loong64: 'qemu-loongarch64'
+};
+
+/** Architectures a host of each architecture runs without emulation. */
+const NATIVE: Record<string, string[]> = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] };
+
+export function archOf(platform: string): string {
+  return platform.split('/')[1] ?? '';
+}
+
+export function nodeArch(arch: string = process.arch): string {
+  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+}
+
+/** The platforms of the list that the host cannot run natively. */
+export function emulatedPlatforms(platforms: string[], hostArch: string): string[] {
+  const native = NATIVE[hostArch] ?? [hostArch];
+  return platforms.filter((p) => !native.includes(archOf(p)));
+}
+
+export type BinfmtReader = (name: string) => string | undefined;
+
+export const readBinfmt: BinfmtReader = (name) => {
+  try {
+    return readFileSync(`/proc/sys/fs/binfmt_misc/${name}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Architectures whose interpreter is not registered and enabled. */
+export function missingInterpreters(platforms: string[], read: BinfmtReader): string[] {
+  const archs = [...new Set(platforms.map(archOf))];
+  return archs.filter((a) => {
+    const name = BINFMT_NAMES[a];
+    const entry = name ? read(name) : undefined;
+    return !entry || !/^enabled$/m.test(entry);
+  });
+}
+
+export async function setupQemu(mode: 'auto' | 'true' | 'false', platforms: string[], runner: Runner, read: BinfmtReader = readBinfmt): Promise<string[]> {
+  const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== nodeArch()) : emulatedPlatforms(platforms, nodeArch());
+  if (mode === 'false' || emulated.length === 0) {
+    core.info(emulated.length === 0 ? 'QEMU: every platform runs natively here' : `QEMU: off (qemu: false); platforms needing emulation: ${emulated.join(', ')}`);
+    return emulated;
+  }
+  const missing = missingInterpreters(emulated, read);
+  if (missing.length === 0) {
+    core.info(`QEMU: emulating ${emulated.join(', ')} with interpreters already registered in binfmt_misc`);
+    return emulated;
+  }
+  core.info(`QEMU: installing interpreters for ${missing.join(', ')} with ${BINFMT_IMAGE}; emulating ${emulated.join(', ')}`);
+  await runner.docker(['run', '--privileged', '--rm', BINFMT_IMAGE, `--install=${missing.join(',')}`]);
+  return emulated;
+}

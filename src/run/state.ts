@@ -1,0 +1,33 @@
+// What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
+// registries logged in to, a builder the action created. Post undoes exactly these.
+import * as core from '@actions/core';
+
+export interface SavedState {
+  dockerConfig?: string;
+  registries: string[];
+  builder?: string;
+}
+
+const KEY = 'gdpState';
+
+export function saveState(s: SavedState): void {
+  core.saveState(KEY, JSON.stringify(s));
+}
+
+export function loadState(): SavedState {
+  const raw = core.getState(KEY);
+  if (!raw) return { registries: [] };
+  try {
+    return { registries: [], ...(JSON.parse(raw) as Partial<SavedState>) };
+  } catch {
+    return { registries: [] };
+  }
+}
+
+export function isPost(): boolean {
+  return core.getState('isPost') === 'true';
+}
+
+export function markPost(): void {
+  core.saveState('isPost', 'true');
+}
