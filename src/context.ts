@@ -10,7 +10,7 @@ export function readEventContext(env: NodeJS.ProcessEnv, commitTime?: number): E
     try {
       payload = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`GITHUB_EVENT_PATH "${path}" could not be read as JSON: ${(e as Error).message}`);
+      throw new Error(`GITHUB_EVENT_PATH "${path}" could not be read as JSON: ${(e as Error).message}`, { cause: e });
     }
   }
   const ctx: EventContext = {
@@ -34,4 +34,17 @@ function commitTimeFromPayload(payload: Record<string, unknown>): number | undef
     if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
   }
   return undefined;
+}
+
+/** The commit's time from git in the workspace (the checkout), or undefined when git cannot tell. */
+export async function gitCommitTime(workspace: string, sha: string): Promise<number | undefined> {
+  if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
+  const { getExecOutput } = await import('@actions/exec');
+  try {
+    const r = await getExecOutput('git', ['-C', workspace, 'log', '-1', '--format=%ct', sha], { silent: true, ignoreReturnCode: true });
+    const t = Number(r.stdout.trim());
+    return r.exitCode === 0 && Number.isInteger(t) && t > 0 ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }

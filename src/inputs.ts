@@ -150,11 +150,23 @@ export function parseSmoke(where: string, v: unknown): SmokeSpec {
   if (v === false) return { enabled: false };
   if (typeof v === 'string') return { enabled: true, args: splitArgs(where, v), ...base };
   if (Array.isArray(v)) return { enabled: true, args: argList(where, v), ...base };
-  if (!isMap(v)) throw new InputError(where, v, 'false, a command string, a list of arguments, or a map {args, entrypoint, env, expect, timeout-seconds}');
+  if (!isMap(v))
+    throw new InputError(
+      where,
+      v,
+      'false, a command string, a list of arguments, or a map {args, entrypoint, env, expect, timeout-seconds}'
+    );
   for (const k of Object.keys(v)) {
     if (!SMOKE_KEYS.has(k)) throw new InputError(`${where}.${k}`, k, `one of the keys ${[...SMOKE_KEYS].join(', ')}`);
   }
-  const args = v.args === undefined ? [] : typeof v.args === 'string' ? splitArgs(`${where}.args`, v.args) : Array.isArray(v.args) ? argList(`${where}.args`, v.args) : undefined;
+  const args =
+    v.args === undefined
+      ? []
+      : typeof v.args === 'string'
+        ? splitArgs(`${where}.args`, v.args)
+        : Array.isArray(v.args)
+          ? argList(`${where}.args`, v.args)
+          : undefined;
   if (!args) throw new InputError(`${where}.args`, v.args, 'a command string or a list of arguments');
   const spec: SmokeSpec = { enabled: true, args, env: stringMap(`${where}.env`, v.env), timeoutSeconds: DEFAULT_SMOKE_TIMEOUT_SECONDS };
   const entrypoint = optString(`${where}.entrypoint`, v.entrypoint);
@@ -189,7 +201,11 @@ export function parsePlatforms(input: string, raw: string, fallback: string[]): 
   }
   for (const p of list) {
     if (!KNOWN_PLATFORMS.has(p)) {
-      throw new InputError(input, p, `a platform such as ${[...KNOWN_PLATFORMS].slice(0, 8).join(', ')} (known: ${[...KNOWN_PLATFORMS].join(' ')})`);
+      throw new InputError(
+        input,
+        p,
+        `a platform such as ${[...KNOWN_PLATFORMS].slice(0, 8).join(', ')} (known: ${[...KNOWN_PLATFORMS].join(' ')})`
+      );
     }
   }
   return [...new Set(list)];
@@ -209,7 +225,11 @@ function parseRegistries(get: InputGetter): RegistryLogin[] {
     try {
       doc = parseYaml(raw);
     } catch (e) {
-      throw new InputError('registries', '(YAML not shown: it may hold passwords)', `a YAML list of {registry, username, password} (YAML error: ${firstLine(e)})`);
+      throw new InputError(
+        'registries',
+        '(YAML not shown: it may hold passwords)',
+        `a YAML list of {registry, username, password} (YAML error: ${firstLine(e)})`
+      );
     }
     const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
     if (!list) throw new InputError('registries', typeof doc, 'a YAML list of {registry, username, password}');
@@ -222,14 +242,16 @@ function parseRegistries(get: InputGetter): RegistryLogin[] {
       if (!isNonEmptyString(r.registry)) throw new InputError(`${where}.registry`, r.registry, 'a registry host such as "ghcr.io"');
       const user = r.username === undefined ? '' : String(r.username).trim();
       const pass = r.password === undefined ? '' : String(r.password);
-      if (pass !== '' && user === '') throw new InputError(`${where}.username`, '', `a username, since a password is set for ${r.registry}`);
+      if (pass !== '' && user === '')
+        throw new InputError(`${where}.username`, '', `a username, since a password is set for ${r.registry}`);
       if (user === '' || pass === '') throw new InputError(`${where}.password`, '', `a username and a password for ${r.registry}`);
       out.push({ registry: r.registry.trim(), username: user, password: pass });
     });
   }
   const seen = new Set<string>();
   for (const r of out) {
-    if (seen.has(r.registry)) throw new InputError('registries', r.registry, 'each registry once (it is also given by "registry" or an earlier entry)');
+    if (seen.has(r.registry))
+      throw new InputError('registries', r.registry, 'each registry once (it is also given by "registry" or an earlier entry)');
     seen.add(r.registry);
   }
   return out;
@@ -242,7 +264,8 @@ export function parseKeyValueLines(input: string, raw: string): Record<string, s
     if (l === '' || l.startsWith('#')) continue;
     const eq = l.indexOf('=');
     const key = eq > 0 ? l.slice(0, eq).trim() : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(input, l, 'lines of KEY=VALUE, KEY a letter or _ followed by letters, digits or _');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      throw new InputError(input, l, 'lines of KEY=VALUE, KEY a letter or _ followed by letters, digits or _');
     out[key] = l.slice(eq + 1);
   }
   return out;

@@ -1,6 +1,6 @@
 // The main step: read and validate everything, make the plan, then print it (dry run) or run it.
 import * as core from '@actions/core';
-import { readEventContext } from './context.js';
+import { gitCommitTime, readEventContext } from './context.js';
 import { readInputs } from './inputs.js';
 import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from './plan/commands.js';
 import { buildPlan } from './plan/plan.js';
@@ -19,7 +19,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
     maskCredentials(inputs.registries);
-    plan = buildPlan(inputs, readEventContext(env));
+    const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
+    plan = buildPlan(inputs, readEventContext(env, commitTime));
     for (const n of plan.notices) core.notice(n);
     if (inputs.dryRun) {
       core.info(describePlan(plan, plannedCommands(plan)));
@@ -49,7 +50,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         saveState(state);
       }
     },
-    { runId: env.GITHUB_RUN_ID || String(process.pid), ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN), tempDir: env.RUNNER_TEMP }
+    {
+      runId: env.GITHUB_RUN_ID || String(process.pid),
+      ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
+      tempDir: env.RUNNER_TEMP
+    }
   );
   setOutputs(plan, res.images, res.pushed);
   const note = res.error ? `Failed: ${res.error.message.split('\n')[0]}` : res.pushed ? 'Pushed.' : `Not pushed: ${plan.pushReason}.`;
@@ -70,11 +75,21 @@ export function plannedCommands(plan: Plan): string[][] {
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
   plan.images.forEach((img, i) => {
     const c = cacheArgs(plan.cache, img);
-    cmds.push(buildxBuildArgs(img, { builder: '<builder>', platforms: img.platforms, cacheFrom: c.from, cacheTo: c.to, metadataFile: `<tmp>/metadata-${i}.json`, output: 'load' }));
+    cmds.push(
+      buildxBuildArgs(img, {
+        builder: '<builder>',
+        platforms: img.platforms,
+        cacheFrom: c.from,
+        cacheTo: c.to,
+        metadataFile: `<tmp>/metadata-${i}.json`,
+        output: 'load'
+      })
+    );
   });
   for (const img of plan.images) {
     if (!img.smoke.enabled) continue;
-    for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch())) cmds.push(smokeRunArgs(img.refs[0] ?? img.name, p, img.smoke, '<container>'));
+    for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch()))
+      cmds.push(smokeRunArgs(img.refs[0] ?? img.name, p, img.smoke, '<container>'));
   }
   if (plan.push) for (const img of plan.images) for (const r of img.refs) cmds.push(['push', r]);
   return cmds;

@@ -16,7 +16,10 @@ export interface ImageOutcome {
 export function setOutputs(plan: Plan, images: ImageOutcome[], pushed: boolean): void {
   core.setOutput('version', plan.release.version ?? '');
   core.setOutput('tags', plan.images.flatMap((i) => i.refs).join('\n'));
-  core.setOutput('images', JSON.stringify(images.map(({ name, tags, digest, platforms, smoke, size }) => ({ name, tags, digest, platforms, smoke, size }))));
+  core.setOutput(
+    'images',
+    JSON.stringify(images.map(({ name, tags, digest, platforms, smoke, size }) => ({ name, tags, digest, platforms, smoke, size })))
+  );
   core.setOutput('pushed', pushed ? 'true' : 'false');
 }
 
@@ -30,11 +33,19 @@ export function describePlan(plan: Plan, commands: string[][]): string {
   lines.push(`Version: ${plan.release.version ?? '(none)'} (from ${plan.release.source}); stable: ${plan.release.stable}`);
   lines.push(`Push: ${plan.push} (${plan.pushReason})`);
   for (const img of plan.images) {
-    lines.push('', `Image ${img.name}`, `  platforms: ${img.platforms.join(', ')}`, `  dockerfile: ${img.dockerfile} (context ${img.context})`, `  cache scope: ${img.cacheScope}`);
+    lines.push(
+      '',
+      `Image ${img.name}`,
+      `  platforms: ${img.platforms.join(', ')}`,
+      `  dockerfile: ${img.dockerfile} (context ${img.context})`,
+      `  cache scope: ${img.cacheScope}`
+    );
     lines.push('  tags:', ...img.refs.map((r) => `    ${r}`));
     lines.push('  labels:', ...Object.entries(img.labels).map(([k, v]) => `    ${k}=${v}`));
     lines.push('  build args:', ...Object.entries(img.buildArgs).map(([k, v]) => `    ${k}=${v}`));
-    lines.push(`  smoke: ${img.smoke.enabled ? `docker run --rm ${[img.smoke.entrypoint ? `--entrypoint ${img.smoke.entrypoint}` : '', img.refs[0], ...img.smoke.args].filter(Boolean).join(' ')} (timeout ${img.smoke.timeoutSeconds} s${img.smoke.expect ? `, expect /${img.smoke.expect}/` : ''})` : 'off'}`);
+    lines.push(
+      `  smoke: ${img.smoke.enabled ? `docker run --rm ${[img.smoke.entrypoint ? `--entrypoint ${img.smoke.entrypoint}` : '', img.refs[0], ...img.smoke.args].filter(Boolean).join(' ')} (timeout ${img.smoke.timeoutSeconds} s${img.smoke.expect ? `, expect /${img.smoke.expect}/` : ''})` : 'off'}`
+    );
   }
   lines.push('', 'Commands:', ...commands.map((c) => `  docker ${c.map(quote).join(' ')}`));
   return lines.join('\n');
@@ -51,7 +62,10 @@ export async function writeSummary(plan: Plan, images: ImageOutcome[], pushed: b
     s.addHeading(esc(img.name), 3);
     const sizeRows = img.platforms.map((p) => [p, img.size[p] !== undefined ? `${(img.size[p] / 1e6).toFixed(2)} MB` : '']);
     s.addTable([
-      [{ data: 'Platform', header: true }, { data: 'Size', header: true }],
+      [
+        { data: 'Platform', header: true },
+        { data: 'Size', header: true }
+      ],
       ...sizeRows
     ]);
     s.addList([

@@ -51,7 +51,13 @@ export function parseFileCommands(text: string): Record<string, string> {
 
 export function runAction(o: RunOptions): ActionRun {
   const dir = mkdtempSync(join(tmpdir(), 'gdp-e2e-'));
-  const files = { output: join(dir, 'output'), state: join(dir, 'state'), summary: join(dir, 'summary'), env: join(dir, 'env'), path: join(dir, 'path') };
+  const files = {
+    output: join(dir, 'output'),
+    state: join(dir, 'state'),
+    summary: join(dir, 'summary'),
+    env: join(dir, 'env'),
+    path: join(dir, 'path')
+  };
   for (const f of Object.values(files)) writeFileSync(f, '');
   const eventPath = o.event.includes('/') ? o.event : join(EVENTS, o.event);
   const env: Record<string, string> = {
@@ -75,7 +81,12 @@ export function runAction(o: RunOptions): ActionRun {
     ...o.env
   };
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const main = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], { cwd: o.cwd ?? FIXTURE, env, encoding: 'utf8', timeout: 20 * 60 * 1000 });
+  const main = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], {
+    cwd: o.cwd ?? FIXTURE,
+    env,
+    encoding: 'utf8',
+    timeout: 20 * 60 * 1000
+  });
   const state = parseFileCommands(readFileSync(files.state, 'utf8'));
   const run: ActionRun = {
     status: main.status ?? -1,
@@ -110,11 +121,15 @@ const ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json'
 ].join(', ');
 
-export async function registryGet(path: string, registry = REGISTRY, authHeader = auth): Promise<{ status: number; json: unknown; digest: string | null }> {
+export async function registryGet(
+  path: string,
+  registry = REGISTRY,
+  authHeader = auth
+): Promise<{ status: number; json: unknown; digest: string | null }> {
   const url = `http://${registry.replace(/^localhost/, '127.0.0.1')}/v2/${path}`;
   const r = await fetch(url, { headers: { Authorization: authHeader, Accept: ACCEPT } });
   const text = await r.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {

@@ -4,7 +4,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { docker, imageLabels, indexPlatforms, listTags, LOCAL_BASE_ARGS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, runAction, uniqueRepo, type ActionRun } from './harness.js';
+import {
+  docker,
+  imageLabels,
+  indexPlatforms,
+  listTags,
+  LOCAL_BASE_ARGS,
+  REGISTRY,
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  runAction,
+  uniqueRepo,
+  type ActionRun
+} from './harness.js';
 
 describe('publish a release to the local registry', () => {
   const ns = uniqueRepo('release');
@@ -12,10 +24,11 @@ describe('publish a release to the local registry', () => {
   const web = `${ns}/web`;
   let run: ActionRun;
 
-  beforeAll(() => {
-    run = runAction({
-      inputs: {
-        images: `
+  beforeAll(
+    () => {
+      run = runAction({
+        inputs: {
+          images: `
 - name: ${REGISTRY}/${server}
   dockerfile: Dockerfile
   smoke: { args: ["--version"], expect: "^server v2\\\\.3\\\\.1 linux/amd64" }
@@ -23,26 +36,33 @@ describe('publish a release to the local registry', () => {
   dockerfile: Dockerfile.web
   smoke: ["--version"]
 `,
-        platforms: 'linux/amd64,linux/arm64',
-        'build-args': LOCAL_BASE_ARGS,
-        registry: REGISTRY,
-        username: REGISTRY_USER,
-        password: REGISTRY_PASSWORD,
-        'semver-tags': 'true',
-        cache: 'none'
-      },
-      event: 'release-published.json',
-      eventName: 'release',
-      ref: 'refs/tags/v2.3.1'
-    });
-  }, 15 * 60 * 1000);
+          platforms: 'linux/amd64,linux/arm64',
+          'build-args': LOCAL_BASE_ARGS,
+          registry: REGISTRY,
+          username: REGISTRY_USER,
+          password: REGISTRY_PASSWORD,
+          'semver-tags': 'true',
+          cache: 'none'
+        },
+        event: 'release-published.json',
+        eventName: 'release',
+        ref: 'refs/tags/v2.3.1'
+      });
+    },
+    15 * 60 * 1000
+  );
 
   it('succeeds and reports what it pushed', () => {
     expect(run.stdout).not.toMatch(/::error::/);
     expect(run.status).toBe(0);
     expect(run.outputs.pushed).toBe('true');
     expect(run.outputs.version).toBe('v2.3.1');
-    const images = JSON.parse(run.outputs.images ?? '[]') as { name: string; digest: string; smoke: string; size: Record<string, number> }[];
+    const images = JSON.parse(run.outputs.images ?? '[]') as {
+      name: string;
+      digest: string;
+      smoke: string;
+      size: Record<string, number>;
+    }[];
     expect(images).toHaveLength(2);
     for (const i of images) {
       expect(i.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -65,7 +85,10 @@ describe('publish a release to the local registry', () => {
     const images = JSON.parse(run.outputs.images ?? '[]') as { name: string; digest: string }[];
     const r = await fetch(`http://${REGISTRY.replace('localhost', '127.0.0.1')}/v2/${server}/manifests/v2.3.1`, {
       method: 'HEAD',
-      headers: { Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`, Accept: 'application/vnd.oci.image.index.v1+json' }
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`,
+        Accept: 'application/vnd.oci.image.index.v1+json'
+      }
     });
     expect(r.headers.get('docker-content-digest')).toBe(images[0]?.digest);
   });

@@ -48,7 +48,11 @@ describe('dist/ as a runner runs it', () => {
     expect(run.stdout).toContain('docker login --username=bot --password-stdin docker.io');
     expect(run.stdout).toContain('docker push ghcr.io/example/tunnel:latest');
     expect(run.stdout).toMatch(/lowercased/);
-    expect(run.stdout).not.toContain('s3cret-value');
+    // The password reaches the log only as the runner's mask command, before anything else.
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((l) => l.includes('s3cret-value'))).toEqual(['::add-mask::s3cret-value']);
+    expect(lines.findIndex((l) => l.includes('s3cret-value'))).toBeLessThan(lines.findIndex((l) => l.startsWith('Version:')));
+    expect(run.stdout).toContain(`::add-mask::${Buffer.from('bot:s3cret-value').toString('base64')}`);
     // Post has nothing to undo after a dry run.
     expect(run.post?.status).toBe(0);
   });
@@ -57,11 +61,21 @@ describe('dist/ as a runner runs it', () => {
     ['malformed YAML', { images: '- name: [unclosed' }, /Input "images".*\[unclosed.*Expected a YAML list of images/s],
     ['an image without a name', { images: '- dockerfile: Dockerfile' }, /Input "images\[0\]\.name".*Expected a repository name/s],
     ['an unknown platform', { images: '- name: org/app', platforms: 'linux/amd64,linux/arm65' }, /Input "platforms": "linux\/arm65"/],
-    ['push: maybe', { images: '- name: org/app', push: 'maybe' }, /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/],
+    [
+      'push: maybe',
+      { images: '- name: org/app', push: 'maybe' },
+      /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/
+    ],
     ['a password without a username', { images: '- name: org/app', password: 'pw-not-shown' }, /Input "username"/]
   ])('%s fails naming the input and runs nothing', (_what, inputs, message) => {
     const trap = trapDockerPath();
-    const run = runAction({ inputs, event: 'release-published.json', eventName: 'release', ref: 'refs/tags/v2.3.1', env: { PATH: trap.path } });
+    const run = runAction({
+      inputs,
+      event: 'release-published.json',
+      eventName: 'release',
+      ref: 'refs/tags/v2.3.1',
+      env: { PATH: trap.path }
+    });
     expect(run.status).not.toBe(0);
     expect(run.stdout).toMatch(/::error::/);
     expect(run.stdout).toMatch(message);

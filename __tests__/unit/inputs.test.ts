@@ -10,7 +10,16 @@ describe('readInputs', () => {
   it('fills in the documented defaults', () => {
     const i = readInputs(getter({ images: 'name: org/app' }));
     expect(i).toEqual({
-      images: [{ names: ['org/app'], dockerfile: 'Dockerfile', context: '.', buildArgs: {}, labels: {}, smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60 } }],
+      images: [
+        {
+          names: ['org/app'],
+          dockerfile: 'Dockerfile',
+          context: '.',
+          buildArgs: {},
+          labels: {},
+          smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60 }
+        }
+      ],
       platforms: ['linux/amd64', 'linux/arm64'],
       version: undefined,
       latest: 'auto',
@@ -29,7 +38,8 @@ describe('readInputs', () => {
   it('reads every input', () => {
     const i = readInputs(
       getter({
-        images: '- name: org/app\n  platforms: linux/arm/v7, linux/riscv64\n  target: final\n  cache-scope: app\n  build-args: {A: 1}\n  labels: {x: y}',
+        images:
+          '- name: org/app\n  platforms: linux/arm/v7, linux/riscv64\n  target: final\n  cache-scope: app\n  build-args: {A: 1}\n  labels: {x: y}',
         platforms: 'linux/amd64',
         version: 'v1.0.0',
         latest: 'false',
@@ -47,7 +57,13 @@ describe('readInputs', () => {
         'dry-run': 'true'
       })
     );
-    expect(i.images[0]).toMatchObject({ platforms: ['linux/arm/v7', 'linux/riscv64'], target: 'final', cacheScope: 'app', buildArgs: { A: '1' }, labels: { x: 'y' } });
+    expect(i.images[0]).toMatchObject({
+      platforms: ['linux/arm/v7', 'linux/riscv64'],
+      target: 'final',
+      cacheScope: 'app',
+      buildArgs: { A: '1' },
+      labels: { x: 'y' }
+    });
     expect(i.registries).toEqual([
       { registry: 'ghcr.io', username: 'me', password: 'pw' },
       { registry: 'docker.io', username: 'u2', password: 'p2' }
@@ -86,7 +102,11 @@ describe('readInputs', () => {
     ['username', { images: 'name: a', password: 'secret' }, /Input "username"/],
     ['password', { images: 'name: a', username: 'me' }, /Input "password".*"me"/],
     ['registries', { images: 'name: a', registries: '- {registry: ghcr.io, password: pw}' }, /Input "registries\[0\]\.username"/],
-    ['registries', { images: 'name: a', registries: '- {registry: ghcr.io, username: u, password: p}\n- {registry: ghcr.io, username: v, password: q}' }, /each registry once/],
+    [
+      'registries',
+      { images: 'name: a', registries: '- {registry: ghcr.io, username: u, password: p}\n- {registry: ghcr.io, username: v, password: q}' },
+      /each registry once/
+    ],
     ['build-args', { images: 'name: a', 'build-args': 'NOEQUALS' }, /Input "build-args": "NOEQUALS".*KEY=VALUE/]
   ])('rejects bad %s input with a message naming it', (_input, m, msg) => {
     expect(() => readInputs(getter(m))).toThrow(InputError);

@@ -67,7 +67,16 @@ describe('command lines', () => {
     ]
   ])('buildx build: %s', (_what, image, cache, argv) => {
     const c = cacheArgs(cache, image);
-    expect(buildxBuildArgs(image, { builder: 'default', platforms: image.platforms, cacheFrom: c.from, cacheTo: c.to, metadataFile: '/tmp/m.json', output: 'load' })).toEqual(argv);
+    expect(
+      buildxBuildArgs(image, {
+        builder: 'default',
+        platforms: image.platforms,
+        cacheFrom: c.from,
+        cacheTo: c.to,
+        metadataFile: '/tmp/m.json',
+        output: 'load'
+      })
+    ).toEqual(argv);
   });
 
   it('no cache means no cache flags', () => {
@@ -75,7 +84,14 @@ describe('command lines', () => {
   });
 
   it('smoke run and login', () => {
-    expect(smokeRunArgs('a/b:1', 'linux/arm64', { enabled: true, args: ['-x', '$(id)'], env: { K: 'v' }, entrypoint: '/bin/sh', timeoutSeconds: 1 }, 'c1')).toEqual([
+    expect(
+      smokeRunArgs(
+        'a/b:1',
+        'linux/arm64',
+        { enabled: true, args: ['-x', '$(id)'], env: { K: 'v' }, entrypoint: '/bin/sh', timeoutSeconds: 1 },
+        'c1'
+      )
+    ).toEqual([
       'run',
       '--rm',
       '--name=c1',
@@ -111,18 +127,32 @@ describe('builder choice', () => {
 
 describe('qemu', () => {
   it('emulates only what the host cannot run', () => {
-    expect(emulatedPlatforms(['linux/amd64', 'linux/386', 'linux/arm64', 'linux/arm/v7'], 'amd64')).toEqual(['linux/arm64', 'linux/arm/v7']);
+    expect(emulatedPlatforms(['linux/amd64', 'linux/386', 'linux/arm64', 'linux/arm/v7'], 'amd64')).toEqual([
+      'linux/arm64',
+      'linux/arm/v7'
+    ]);
     expect(emulatedPlatforms(['linux/amd64', 'linux/arm64', 'linux/arm/v7'], 'arm64')).toEqual(['linux/amd64']);
   });
   it('finds interpreters missing or disabled in binfmt_misc', () => {
-    const entries: Record<string, string> = { 'qemu-aarch64': 'enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OCF\n', 'qemu-riscv64': 'disabled\n' };
+    const entries: Record<string, string> = {
+      'qemu-aarch64': 'enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: OCF\n',
+      'qemu-riscv64': 'disabled\n'
+    };
     expect(missingInterpreters(['linux/arm64', 'linux/riscv64', 'linux/s390x'], (n) => entries[n])).toEqual(['riscv64', 's390x']);
   });
 });
 
 describe('parsing docker output', () => {
   it('counts cached steps in plain progress output', () => {
-    const log = ['#5 [build 1/4] FROM gdp/golang', '#5 CACHED', '#6 [build 2/4] COPY go.mod', '#6 CACHED', '#7 [build 3/4] RUN go build', '#7 DONE 3.1s', '#8 [internal] load .dockerignore'].join('\n');
+    const log = [
+      '#5 [build 1/4] FROM gdp/golang',
+      '#5 CACHED',
+      '#6 [build 2/4] COPY go.mod',
+      '#6 CACHED',
+      '#7 [build 3/4] RUN go build',
+      '#7 DONE 3.1s',
+      '#8 [internal] load .dockerignore'
+    ].join('\n');
     expect(countSteps(log)).toEqual({ cached: 2, total: 3 });
   });
   it('reads the digest docker push prints', () => {
@@ -136,7 +166,10 @@ describe('parsing docker output', () => {
         { digest: 'sha256:3', size: 1, platform: { os: 'unknown', architecture: 'unknown' } }
       ]
     };
-    const manifests = { 'sha256:1': { config: { size: 10 }, layers: [{ size: 100 }, { size: 5 }] }, 'sha256:2': { config: { size: 1 }, layers: [{ size: 2 }] } };
+    const manifests = {
+      'sha256:1': { config: { size: 10 }, layers: [{ size: 100 }, { size: 5 }] },
+      'sha256:2': { config: { size: 1 }, layers: [{ size: 2 }] }
+    };
     expect(platformSizes(index, manifests)).toEqual({ 'linux/amd64': 115, 'linux/arm/v7': 3 });
   });
   it('smoke-tests the native platform, or all', () => {
@@ -162,8 +195,19 @@ class FakeRunner implements Runner {
 }
 
 const plan = (over: Partial<Plan> = {}): Plan => ({
-  release: { version: 'v2.3.1', source: 'release', tags: ['v2.3.1', 'latest'], stable: true, pushByDefault: true, fromFork: false, notices: [] },
-  images: [img({ platforms: ['linux/amd64'] }), img({ name: 'ghcr.io/example/web', refs: ['ghcr.io/example/web:v2.3.1'], platforms: ['linux/amd64'], cacheScope: 'web' })],
+  release: {
+    version: 'v2.3.1',
+    source: 'release',
+    tags: ['v2.3.1', 'latest'],
+    stable: true,
+    pushByDefault: true,
+    fromFork: false,
+    notices: []
+  },
+  images: [
+    img({ platforms: ['linux/amd64'] }),
+    img({ name: 'ghcr.io/example/web', refs: ['ghcr.io/example/web:v2.3.1'], platforms: ['linux/amd64'], cacheScope: 'web' })
+  ],
   push: true,
   pushReason: 'release',
   registries: [{ registry: 'ghcr.io', username: 'me', password: 'pw' }],
@@ -191,7 +235,16 @@ describe('pipeline with a fake runner', () => {
     const r = new FakeRunner(inspectAnswer);
     const res = await runPipeline(plan(), r, hooks, env);
     expect(res.error).toBeUndefined();
-    expect(r.commands().filter((c) => !['buildx inspect', 'info', 'buildx imagetools'].includes(c))).toEqual(['login', 'buildx build', 'buildx build', 'run', 'run', 'push', 'push', 'push']);
+    expect(r.commands().filter((c) => !['buildx inspect', 'info', 'buildx imagetools'].includes(c))).toEqual([
+      'login',
+      'buildx build',
+      'buildx build',
+      'run',
+      'run',
+      'push',
+      'push',
+      'push'
+    ]);
     expect(res.pushed).toBe(true);
     expect(res.images.map((i) => [i.smoke, i.digest])).toEqual([
       ['passed', `sha256:${'b'.repeat(64)}`],
@@ -200,7 +253,9 @@ describe('pipeline with a fake runner', () => {
   });
 
   it('one failed smoke test: no push call at all, for any image, and the error names image, platform, exit code', async () => {
-    const r = new FakeRunner((args) => (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : inspectAnswer(args)));
+    const r = new FakeRunner((args) =>
+      args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : inspectAnswer(args)
+    );
     const res = await runPipeline(plan(), r, hooks, env);
     expect(r.calls.some((c) => c[0] === 'push')).toBe(false);
     expect(res.pushed).toBe(false);

@@ -75,7 +75,10 @@ export function scopeFromName(name: string): string {
 
 function uniqueScope(scope: string, used: Set<string>, explicit: boolean): string {
   if (used.has(scope)) {
-    if (explicit) throw new Error(`Input "images": cache-scope "${scope}" is used by two images; each image needs its own scope so that one never overwrites the other's cache.`);
+    if (explicit)
+      throw new Error(
+        `Input "images": cache-scope "${scope}" is used by two images; each image needs its own scope so that one never overwrites the other's cache.`
+      );
     let n = 2;
     while (used.has(`${scope}-${n}`)) n++;
     scope = `${scope}-${n}`;

@@ -29,12 +29,25 @@ export function countSteps(log: string): { cached: number; total: number } {
   return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
 }
 
-export async function buildImages(plan: Plan, builder: string, runner: Runner, tmp: string, cacheAvailable: boolean): Promise<BuildResult[]> {
+export async function buildImages(
+  plan: Plan,
+  builder: string,
+  runner: Runner,
+  tmp: string,
+  cacheAvailable: boolean
+): Promise<BuildResult[]> {
   const results: BuildResult[] = [];
   for (const [i, img] of plan.images.entries()) {
     const metadataFile = join(tmp, `metadata-${i}.json`);
     const cache = cacheAvailable ? cacheArgs(plan.cache, img) : { from: [], to: [] };
-    const args = buildxBuildArgs(img, { builder, platforms: img.platforms, cacheFrom: cache.from, cacheTo: cache.to, metadataFile, output: 'load' });
+    const args = buildxBuildArgs(img, {
+      builder,
+      platforms: img.platforms,
+      cacheFrom: cache.from,
+      cacheTo: cache.to,
+      metadataFile,
+      output: 'load'
+    });
     args.splice(2, 0, '--progress=plain');
     const started = Date.now();
     const res = await core.group(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));

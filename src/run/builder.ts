@@ -20,33 +20,60 @@ export function parseInspect(text: string): BuilderInfo {
 }
 
 /** Pure: which builder to use, given the current one and whether the engine has the containerd image store. */
-export function chooseBuilder(mode: 'auto' | 'docker' | 'docker-container', current: BuilderInfo, containerdStore: boolean, newName: string): BuilderChoice {
+export function chooseBuilder(
+  mode: 'auto' | 'docker' | 'docker-container',
+  current: BuilderInfo,
+  containerdStore: boolean,
+  newName: string
+): BuilderChoice {
   if (mode === 'docker-container') {
-    if (current.driver === 'docker-container') return { name: current.name, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
+    if (current.driver === 'docker-container')
+      return { name: current.name, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
     return { name: newName, create: true, reason: 'builder: docker-container' };
   }
   if (mode === 'docker') {
     return { name: 'default', create: false, reason: 'builder: docker' };
   }
   if (current.driver && current.driver !== 'docker') {
-    return { name: current.name, create: false, reason: `the current builder "${current.name}" (driver ${current.driver}) does multi-platform builds and cache export` };
+    return {
+      name: current.name,
+      create: false,
+      reason: `the current builder "${current.name}" (driver ${current.driver}) does multi-platform builds and cache export`
+    };
   }
   if (current.driver === 'docker' && containerdStore) {
-    return { name: current.name || 'default', create: false, reason: `the current builder "${current.name || 'default'}" uses the docker driver with the containerd image store, which does multi-platform builds and cache export` };
+    return {
+      name: current.name || 'default',
+      create: false,
+      reason: `the current builder "${current.name || 'default'}" uses the docker driver with the containerd image store, which does multi-platform builds and cache export`
+    };
   }
   return {
     name: newName,
     create: true,
-    reason: 'the current builder uses the docker driver without the containerd image store, which cannot build multi-platform images or export cache'
+    reason:
+      'the current builder uses the docker driver without the containerd image store, which cannot build multi-platform images or export cache'
   };
 }
 
 export async function setupBuilder(mode: 'auto' | 'docker' | 'docker-container', runner: Runner, runId: string): Promise<BuilderChoice> {
   const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
   const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
-  const choice = chooseBuilder(mode, parseInspect(inspect.stdout), info.stdout.includes('io.containerd.snapshotter'), `go-docker-publish-${runId}`);
+  const choice = chooseBuilder(
+    mode,
+    parseInspect(inspect.stdout),
+    info.stdout.includes('io.containerd.snapshotter'),
+    `go-docker-publish-${runId}`
+  );
   if (choice.create) {
-    await runner.docker(['buildx', 'create', `--name=${choice.name}`, '--driver=docker-container', '--driver-opt=network=host', '--bootstrap']);
+    await runner.docker([
+      'buildx',
+      'create',
+      `--name=${choice.name}`,
+      '--driver=docker-container',
+      '--driver-opt=network=host',
+      '--bootstrap'
+    ]);
   }
   core.info(`Builder: ${choice.create ? 'created' : 'using'} "${choice.name}": ${choice.reason}`);
   return choice;

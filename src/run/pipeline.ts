@@ -37,7 +37,14 @@ export interface PipelineEnv {
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
   const pushedRefs: string[] = [];
-  const outcomes: ImageOutcome[] = plan.images.map((i) => ({ name: i.name, tags: i.refs, digest: '', platforms: i.platforms, smoke: 'skipped', size: {} }));
+  const outcomes: ImageOutcome[] = plan.images.map((i) => ({
+    name: i.name,
+    tags: i.refs,
+    digest: '',
+    platforms: i.platforms,
+    smoke: 'skipped',
+    size: {}
+  }));
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   try {
@@ -49,7 +56,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
 
     let cacheAvailable = plan.cache !== 'none';
     if (plan.cache === 'gha' && !env.ghaCacheAvailable) {
-      core.warning('cache: gha, but ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set (not running on GitHub Actions?): building without a cache');
+      core.warning(
+        'cache: gha, but ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set (not running on GitHub Actions?): building without a cache'
+      );
       cacheAvailable = false;
     }
     const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable);
@@ -57,7 +66,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       const o = outcomes[i];
       if (!o) return;
       o.buildSeconds = b.seconds;
-      o.cache = cacheAvailable ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
+      o.cache = cacheAvailable
+        ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached`
+        : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
     });
 
     const smoke = await smokeAll(plan.images, plan.smokePlatforms, runner, env.runId);
@@ -81,7 +92,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         o.size = p.sizes;
       } else {
         const ref = img.refs[0];
-        if (ref) o.digest = (await runner.docker(['image', 'inspect', '--format={{.Id}}', ref], { silent: true, allowFailure: true })).stdout.trim();
+        if (ref)
+          o.digest = (
+            await runner.docker(['image', 'inspect', '--format={{.Id}}', ref], { silent: true, allowFailure: true })
+          ).stdout.trim();
       }
     }
     result.pushed = plan.push;

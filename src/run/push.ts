@@ -27,7 +27,10 @@ export function parsePushDigest(out: string): string | undefined {
 }
 
 /** Pure: per-platform image sizes (config + layers) from an index and its manifests. */
-export function platformSizes(index: { manifests?: Descriptor[] }, manifests: Record<string, { config?: { size: number }; layers?: { size: number }[] }>): Record<string, number> {
+export function platformSizes(
+  index: { manifests?: Descriptor[] },
+  manifests: Record<string, { config?: { size: number }; layers?: { size: number }[] }>
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const d of index.manifests ?? []) {
     const p = d.platform;

@@ -29,7 +29,14 @@ export function archOf(platform: string): string {
 }
 
 export function nodeArch(arch: string = process.arch): string {
-  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  return (
+    (
+      { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<
+        string,
+        string
+      >
+    )[arch] ?? arch
+  );
 }
 
 /** The platforms of the list that the host cannot run natively. */
@@ -58,10 +65,19 @@ export function missingInterpreters(platforms: string[], read: BinfmtReader): st
   });
 }
 
-export async function setupQemu(mode: 'auto' | 'true' | 'false', platforms: string[], runner: Runner, read: BinfmtReader = readBinfmt): Promise<string[]> {
+export async function setupQemu(
+  mode: 'auto' | 'true' | 'false',
+  platforms: string[],
+  runner: Runner,
+  read: BinfmtReader = readBinfmt
+): Promise<string[]> {
   const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== nodeArch()) : emulatedPlatforms(platforms, nodeArch());
   if (mode === 'false' || emulated.length === 0) {
-    core.info(emulated.length === 0 ? 'QEMU: every platform runs natively here' : `QEMU: off (qemu: false); platforms needing emulation: ${emulated.join(', ')}`);
+    core.info(
+      emulated.length === 0
+        ? 'QEMU: every platform runs natively here'
+        : `QEMU: off (qemu: false); platforms needing emulation: ${emulated.join(', ')}`
+    );
     return emulated;
   }
   const missing = missingInterpreters(emulated, read);

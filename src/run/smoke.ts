@@ -39,7 +39,9 @@ export async function smokeImage(img: PlannedImage, platform: string, runner: Ru
   }, smoke.timeoutSeconds * 1000);
   let res;
   try {
-    res = await core.group(`Smoke test ${ref} on ${platform}`, () => runner.docker(smokeRunArgs(ref, platform, smoke, name), { allowFailure: true }));
+    res = await core.group(`Smoke test ${ref} on ${platform}`, () =>
+      runner.docker(smokeRunArgs(ref, platform, smoke, name), { allowFailure: true })
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -63,6 +65,9 @@ export async function smokeAll(images: PlannedImage[], mode: 'native' | 'all', r
 
 export function smokeFailureMessage(failed: SmokeResult[]): string {
   return failed
-    .map((f) => `Smoke test failed: image ${f.image}, platform ${f.platform}, exit code ${f.exitCode ?? 'none'} (${f.reason ?? 'failed'}). Last lines of output:\n${lastLines(f.output, 20) || '(no output)'}`)
+    .map(
+      (f) =>
+        `Smoke test failed: image ${f.image}, platform ${f.platform}, exit code ${f.exitCode ?? 'none'} (${f.reason ?? 'failed'}). Last lines of output:\n${lastLines(f.output, 20) || '(no output)'}`
+    )
     .join('\n\n');
 }

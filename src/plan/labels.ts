@@ -1,0 +1,44 @@
+// OCI labels and the build args every build gets. Pure. The time is the commit's
+// (SOURCE_DATE_EPOCH), never the wall clock, so two runs of one commit give the same labels.
+import type { EventContext, ReleaseInfo } from './types.js';
+
+type RepoPayload = { repository?: { html_url?: unknown; description?: unknown; license?: { spdx_id?: unknown } | null } };
+
+function isoTime(ctx: EventContext): string | undefined {
+  return ctx.commitTime === undefined ? undefined : new Date(ctx.commitTime * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+export function ociLabels(
+  ctx: EventContext,
+  release: ReleaseInfo,
+  title: string,
+  userLabels: Record<string, string>
+): Record<string, string> {
+  const repo = (ctx.payload as RepoPayload).repository;
+  const url = typeof repo?.html_url === 'string' ? repo.html_url : ctx.repository ? `${ctx.serverUrl}/${ctx.repository}` : undefined;
+  const l: Record<string, string> = { 'org.opencontainers.image.title': title };
+  const version = release.version ?? release.tags[0];
+  if (version) l['org.opencontainers.image.version'] = version;
+  if (ctx.sha) l['org.opencontainers.image.revision'] = ctx.sha;
+  if (url) {
+    l['org.opencontainers.image.source'] = url;
+    l['org.opencontainers.image.url'] = url;
+  }
+  const created = isoTime(ctx);
+  if (created) l['org.opencontainers.image.created'] = created;
+  const spdx = repo?.license?.spdx_id;
+  if (typeof spdx === 'string' && spdx !== '' && spdx !== 'NOASSERTION') l['org.opencontainers.image.licenses'] = spdx;
+  if (typeof repo?.description === 'string' && repo.description !== '') l['org.opencontainers.image.description'] = repo.description;
+  return { ...l, ...userLabels };
+}
+
+export function defaultBuildArgs(ctx: EventContext, release: ReleaseInfo, userArgs: Record<string, string>): Record<string, string> {
+  const a: Record<string, string> = {};
+  const version = release.version ?? release.tags[0];
+  if (version) a.VERSION = version;
+  if (ctx.sha) a.REVISION = ctx.sha;
+  const created = isoTime(ctx);
+  if (created) a.BUILD_DATE = created;
+  if (ctx.commitTime !== undefined) a.SOURCE_DATE_EPOCH = String(ctx.commitTime);
+  return { ...a, ...userArgs };
+}

@@ -1,0 +1,103 @@
+// The version and the tags, from the event and the inputs. Pure. The rules (README: "Tags"):
+// - Version, first match wins: the `version` input; a release's tag_name; a dispatch's
+//   inputs.version; a pushed tag (refs/tags/<tag>). Without one: branch, sha-<7> and pr-<n> tags.
+// - The version tag is the version as given, made a valid Docker tag (a notice when changed).
+// - semver-tags: MAJOR.MINOR.PATCH, MAJOR.MINOR, MAJOR for a stable semver version (no MAJOR for
+//   0.x); a pre-release adds only its full version. Build metadata is dropped.
+// - Stable: not a release marked prerelease, and no semver pre-release part; a version that is
+//   not semver is stable only from a release not marked prerelease. latest: auto → stable only.
+import semver from 'semver';
+import { isValidTag, sanitizeTag, TAG_FORM } from './reference.js';
+import type { EventContext, ReleaseInfo, Tristate } from './types.js';
+
+export interface VersionOptions {
+  version?: string;
+  latest: Tristate;
+  semverTags: boolean;
+}
+
+type Payload = {
+  release?: { tag_name?: unknown; prerelease?: unknown };
+  inputs?: { version?: unknown };
+  number?: unknown;
+  pull_request?: { number?: unknown; head?: { repo?: { fork?: unknown; full_name?: unknown } }; base?: { repo?: { full_name?: unknown } } };
+};
+
+const PR_EVENTS = ['pull_request', 'pull_request_target'];
+
+export function parseSemver(version: string): semver.SemVer | null {
+  return semver.parse(version.replace(/^[vV]/, ''));
+}
+
+function findVersion(ctx: EventContext, input: string | undefined): { version?: string; source: ReleaseInfo['source'] } {
+  const p = ctx.payload as Payload;
+  if (input !== undefined) return { version: input, source: 'input' };
+  if (ctx.eventName === 'release' && typeof p.release?.tag_name === 'string' && p.release.tag_name !== '') {
+    return { version: p.release.tag_name, source: 'release' };
+  }
+  if (ctx.eventName === 'workflow_dispatch' && typeof p.inputs?.version === 'string' && p.inputs.version.trim() !== '') {
+    return { version: p.inputs.version.trim(), source: 'dispatch' };
+  }
+  if (ctx.ref.startsWith('refs/tags/') && ctx.ref.length > 'refs/tags/'.length)
+    return { version: ctx.ref.slice('refs/tags/'.length), source: 'tag' };
+  return { source: 'none' };
+}
+
+export function isFork(ctx: EventContext): boolean {
+  if (!PR_EVENTS.includes(ctx.eventName)) return false;
+  const pr = (ctx.payload as Payload).pull_request;
+  const head = pr?.head?.repo;
+  if (!head) return false;
+  return head.fork === true || (typeof head.full_name === 'string' && head.full_name !== pr?.base?.repo?.full_name);
+}
+
+export function resolveRelease(ctx: EventContext, opts: VersionOptions): ReleaseInfo {
+  const notices: string[] = [];
+  const { version, source } = findVersion(ctx, opts.version);
+  const p = ctx.payload as Payload;
+  const pushByDefault =
+    ['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/'));
+  const fromFork = isFork(ctx);
+
+  if (version === undefined) {
+    return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
+  }
+
+  let versionTag = sanitizeTag(version);
+  if (source === 'input' && (versionTag === '' || version.length > 128)) {
+    throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+  }
+  if (versionTag === '') throw new Error(`The ${source} version ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+  if (versionTag !== version) notices.push(`version "${version}" is not a valid Docker tag: tagged "${versionTag}"`);
+
+  const sv = parseSemver(version);
+  const markedPrerelease = ctx.eventName === 'release' && p.release?.prerelease === true;
+  const stable = sv ? sv.prerelease.length === 0 && !markedPrerelease : source === 'release' && !markedPrerelease;
+
+  const tags = [versionTag];
+  if (opts.semverTags && sv) {
+    const extra =
+      sv.prerelease.length > 0
+        ? [sv.version]
+        : [`${sv.major}.${sv.minor}.${sv.patch}`, `${sv.major}.${sv.minor}`, ...(sv.major > 0 ? [`${sv.major}`] : [])];
+    for (const t of extra) if (!tags.includes(t)) tags.push(t);
+  }
+  if (opts.latest === 'true' || (opts.latest === 'auto' && stable)) tags.push('latest');
+  if (!tags.every(isValidTag)) throw new Error(`internal: invalid tag in ${tags.join(', ')}`);
+  return { version, source, tags, stable, pushByDefault, fromFork, notices };
+}
+
+/** Tags without a version: the branch, sha-<7 hex>, pr-<number>. */
+function refTags(ctx: EventContext): string[] {
+  const p = ctx.payload as Payload;
+  const tags: string[] = [];
+  if (PR_EVENTS.includes(ctx.eventName)) {
+    const n = p.pull_request?.number ?? p.number;
+    if (typeof n === 'number' || (typeof n === 'string' && /^\d+$/.test(n))) tags.push(`pr-${n}`);
+  } else if (ctx.ref.startsWith('refs/heads/')) {
+    const b = sanitizeTag(ctx.ref.slice('refs/heads/'.length));
+    if (b !== '') tags.push(b);
+  }
+  if (/^[0-9a-f]{7,}$/i.test(ctx.sha)) tags.push(`sha-${ctx.sha.slice(0, 7).toLowerCase()}`);
+  return tags;
+}
