@@ -32191,7 +32191,7 @@ function resolveRelease(ctx, opts) {
     if (version === undefined) {
         return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
     }
-    let versionTag = sanitizeTag(version);
+    const versionTag = sanitizeTag(version);
     if (source === 'input' && (versionTag === '' || version.length > 128)) {
         throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
     }

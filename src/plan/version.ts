@@ -63,7 +63,7 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
     return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
   }
 
-  let versionTag = sanitizeTag(version);
+  const versionTag = sanitizeTag(version);
   if (source === 'input' && (versionTag === '' || version.length > 128)) {
     throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
   }
