@@ -32186,7 +32186,9 @@ function resolveRelease(ctx, opts) {
     const notices = [];
     const { version, source } = findVersion(ctx, opts.version);
     const p = ctx.payload;
-    const pushByDefault = ['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/'));
+    // push: auto pushes a release, a manual dispatch or a pushed tag; never without a version.
+    const pushByDefault = version !== undefined &&
+        (['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/')));
     const fromFork = isFork(ctx);
     if (version === undefined) {
         return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };

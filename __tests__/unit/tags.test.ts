@@ -57,7 +57,7 @@ describe('version, tags, latest and push per event', () => {
       { version: 'v2.4.0-rc.1', tags: ['v2.4.0-rc.1', '2.4.0-rc.1'], stable: false, push: true }
     ],
     ['dispatch with version', ctxFor('workflow-dispatch'), {}, { version: 'v2.3.0', tags: ['v2.3.0', 'latest'], stable: true, push: true }],
-    ['dispatch without version', dispatch({}), {}, { tags: ['master', 'sha-3f78685'], stable: false, push: true }],
+    ['dispatch without version', dispatch({}), {}, { tags: ['master', 'sha-3f78685'], stable: false, push: false }],
     [
       'pushed tag',
       ctxFor('push-tag'),

@@ -55,8 +55,10 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
   const notices: string[] = [];
   const { version, source } = findVersion(ctx, opts.version);
   const p = ctx.payload as Payload;
+  // push: auto pushes a release, a manual dispatch or a pushed tag; never without a version.
   const pushByDefault =
-    ['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/'));
+    version !== undefined &&
+    (['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/')));
   const fromFork = isFork(ctx);
 
   if (version === undefined) {
