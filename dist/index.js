@@ -32099,7 +32099,9 @@ var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 // - A repository follows the distribution reference grammar: an optional domain (a first
 //   component with "." or ":", or "localhost") then path components
 //   [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)* joined by "/". Uppercase in the path is lowercased with
-//   a notice (ghcr.io/${{ github.repository }} often has it); anything else invalid is an error.
+//   a notice (ghcr.io/${{ github.repository }} often has it); the domain keeps its case. Anything
+//   else invalid (empty, a ":tag" or "@digest", spaces, a leading "-", "//", other characters, over
+//   255 characters) is an error naming the value and the expected form.
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const TAG_FORM = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
 function sanitizeTag(raw) {
@@ -32114,7 +32116,8 @@ function isValidTag(t) {
     return TAG_PATTERN.test(t);
 }
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+// host[:port]; the host a DNS name (any case) or a bracketed IPv6 address, as in distribution/reference.
+const DOMAIN = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
 const REPOSITORY_FORM = 'a repository like "org/app", "docker.io/org/app" or "ghcr.io/org/app": an optional registry host, then lowercase path components of letters, digits and single ".", "_", "__" or "-" separators, no tag or digest';
 function normalizeRepository(name) {
     const bad = (why) => new Error(`Image name ${JSON.stringify(name)} is not a valid repository (${why}). Expected ${REPOSITORY_FORM}.`);
@@ -32151,13 +32154,26 @@ function normalizeRepository(name) {
 // - The version tag is the version as given, made a valid Docker tag (a notice when changed).
 // - semver-tags: MAJOR.MINOR.PATCH, MAJOR.MINOR, MAJOR for a stable semver version (no MAJOR for
 //   0.x); a pre-release adds only its full version. Build metadata is dropped.
+//   Semver means: one leading v/V stripped, then strict semver.parse (so "vv1.2.3" is not semver).
+//   A semver tag that would not be a valid Docker tag (a >128-char pre-release) is left out, with a
+//   notice; so is one equal to a tag already there.
 // - Stable: not a release marked prerelease, and no semver pre-release part; a version that is
-//   not semver is stable only from a release not marked prerelease. latest: auto → stable only.
+//   not semver is stable only from a release not marked prerelease. latest: auto → stable only;
+//   true → any version; false → never. Without a version: never stable, never latest.
+// - An explicit `version` input that is blank, sanitizes to nothing or is over 128 characters is an
+//   error naming the input; other invalid characters are replaced, as for event versions (notice).
+//   Event versions over 128 characters are cut (notice).
+// - pushByDefault: a release, a workflow_dispatch or a pushed tag, and only with a version (a
+//   dispatch without one does not push: README "Tags"). Never for branches, PRs, schedule.
+// - fromFork: a pull_request(_target) whose head repo is a fork, differs from the base repo, or is
+//   gone (a deleted fork): unknown counts as a fork, since a fork never logs in or pushes.
 
 
 const PR_EVENTS = ['pull_request', 'pull_request_target'];
 function parseSemver(version) {
-    return semver_default().parse(version.replace(/^[vV]/, ''));
+    const bare = version.replace(/^[vV]/, '');
+    // semver.parse itself accepts a "v" prefix and surrounding white space; allow neither twice.
+    return /^[0-9]/.test(bare) && bare === bare.trim() ? semver_default().parse(bare, { loose: false }) : null;
 }
 function findVersion(ctx, input) {
     const p = ctx.payload;
@@ -32179,8 +32195,8 @@ function isFork(ctx) {
     const pr = ctx.payload.pull_request;
     const head = pr?.head?.repo;
     if (!head)
-        return false;
-    return head.fork === true || (typeof head.full_name === 'string' && head.full_name !== pr?.base?.repo?.full_name);
+        return true; // no head repo (a deleted fork) or no pull_request at all: assume a fork
+    return head.fork === true || head.full_name !== pr?.base?.repo?.full_name;
 }
 function resolveRelease(ctx, opts) {
     const notices = [];
@@ -32195,10 +32211,10 @@ function resolveRelease(ctx, opts) {
     }
     const versionTag = sanitizeTag(version);
     if (source === 'input' && (versionTag === '' || version.length > 128)) {
-        throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+        throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM})`);
     }
     if (versionTag === '')
-        throw new Error(`The ${source} version ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+        throw new Error(`The ${source} version ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM})`);
     if (versionTag !== version)
         notices.push(`version "${version}" is not a valid Docker tag: tagged "${versionTag}"`);
     const sv = parseSemver(version);
@@ -32209,9 +32225,12 @@ function resolveRelease(ctx, opts) {
         const extra = sv.prerelease.length > 0
             ? [sv.version]
             : [`${sv.major}.${sv.minor}.${sv.patch}`, `${sv.major}.${sv.minor}`, ...(sv.major > 0 ? [`${sv.major}`] : [])];
-        for (const t of extra)
-            if (!tags.includes(t))
+        for (const t of extra) {
+            if (!isValidTag(t))
+                notices.push(`semver tag "${t}" is not a valid Docker tag: left out`);
+            else if (!tags.includes(t))
                 tags.push(t);
+        }
     }
     if (opts.latest === 'true' || (opts.latest === 'auto' && stable))
         tags.push('latest');
@@ -32239,8 +32258,14 @@ function refTags(ctx) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The commit time; undefined when unknown (or not a usable number: never fall back to the clock). */
+function commitTime(ctx) {
+    const t = ctx.commitTime;
+    return t !== undefined && Number.isFinite(t) && Math.abs(t) <= 8.64e12 ? t : undefined;
+}
 function isoTime(ctx) {
-    return ctx.commitTime === undefined ? undefined : new Date(ctx.commitTime * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const t = commitTime(ctx);
+    return t === undefined ? undefined : new Date(t * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 function ociLabels(ctx, release, title, userLabels) {
     const repo = ctx.payload.repository;
@@ -32275,8 +32300,9 @@ function defaultBuildArgs(ctx, release, userArgs) {
     const created = isoTime(ctx);
     if (created)
         a.BUILD_DATE = created;
-    if (ctx.commitTime !== undefined)
-        a.SOURCE_DATE_EPOCH = String(ctx.commitTime);
+    const t = commitTime(ctx);
+    if (t !== undefined)
+        a.SOURCE_DATE_EPOCH = String(t);
     return { ...a, ...userArgs };
 }
 

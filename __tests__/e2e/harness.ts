@@ -1,7 +1,7 @@
 // Runs the bundled action (dist/index.js) the way a GitHub runner does: INPUT_* variables, an
 // event payload file, GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post
 // step with the saved state. And reads the local test registry back over its HTTP API.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -49,7 +49,19 @@ export function parseFileCommands(text: string): Record<string, string> {
   return out;
 }
 
-export function runAction(o: RunOptions): ActionRun {
+/** Runs node on dist/index.js without blocking this process (tests serve HTTP from it). */
+function runNode(cwd: string, env: Record<string, string>): Promise<{ status: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/index.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, out }));
+  });
+}
+
+export async function runAction(o: RunOptions): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'gdp-e2e-'));
   const files = {
     output: join(dir, 'output'),
@@ -81,16 +93,11 @@ export function runAction(o: RunOptions): ActionRun {
     ...o.env
   };
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const main = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], {
-    cwd: o.cwd ?? FIXTURE,
-    env,
-    encoding: 'utf8',
-    timeout: 20 * 60 * 1000
-  });
+  const main = await runNode(o.cwd ?? FIXTURE, env);
   const state = parseFileCommands(readFileSync(files.state, 'utf8'));
   const run: ActionRun = {
-    status: main.status ?? -1,
-    stdout: `${main.stdout}${main.stderr}`,
+    status: main.status,
+    stdout: main.out,
     outputs: parseFileCommands(readFileSync(files.output, 'utf8')),
     summary: readFileSync(files.summary, 'utf8'),
     state
@@ -98,8 +105,8 @@ export function runAction(o: RunOptions): ActionRun {
   if (o.post !== false) {
     const postEnv = { ...env };
     for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
-    const p = spawnSync(process.execPath, [join(ROOT, 'dist/index.js')], { cwd: o.cwd ?? FIXTURE, env: postEnv, encoding: 'utf8' });
-    run.post = { status: p.status ?? -1, stdout: `${p.stdout}${p.stderr}` };
+    const p = await runNode(o.cwd ?? FIXTURE, postEnv);
+    run.post = { status: p.status, stdout: p.out };
   }
   return run;
 }

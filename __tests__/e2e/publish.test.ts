@@ -25,8 +25,8 @@ describe('publish a release to the local registry', () => {
   let run: ActionRun;
 
   beforeAll(
-    () => {
-      run = runAction({
+    async () => {
+      run = await runAction({
         inputs: {
           images: `
 - name: ${REGISTRY}/${server}

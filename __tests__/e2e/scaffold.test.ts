@@ -13,9 +13,9 @@ const IMAGES = `
 `;
 
 describe('dist/ as a runner runs it', () => {
-  it('dry-run prints the plan, sets the outputs, and runs no docker command', () => {
+  it('dry-run prints the plan, sets the outputs, and runs no docker command', async () => {
     const trap = trapDockerPath();
-    const run = runAction({
+    const run = await runAction({
       inputs: { images: IMAGES, 'dry-run': 'true', 'build-args': LOCAL_BASE_ARGS, username: 'bot', password: 's3cret-value' },
       event: 'release-published.json',
       eventName: 'release',
@@ -67,9 +67,9 @@ describe('dist/ as a runner runs it', () => {
       /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/
     ],
     ['a password without a username', { images: '- name: org/app', password: 'pw-not-shown' }, /Input "username"/]
-  ])('%s fails naming the input and runs nothing', (_what, inputs, message) => {
+  ])('%s fails naming the input and runs nothing', async (_what, inputs, message) => {
     const trap = trapDockerPath();
-    const run = runAction({
+    const run = await runAction({
       inputs,
       event: 'release-published.json',
       eventName: 'release',

@@ -1,11 +1,24 @@
 // OCI labels and the build args every build gets. Pure. The time is the commit's
 // (SOURCE_DATE_EPOCH), never the wall clock, so two runs of one commit give the same labels.
+// - Labels: org.opencontainers.image.{title, version (release.version, else the first tag),
+//   revision (sha), source and url (payload repository.html_url, else serverUrl/repository),
+//   created (commit time, ISO 8601 UTC; omitted without one), licenses (spdx_id unless
+//   NOASSERTION), description}. User labels win.
+// - Build args: VERSION, REVISION, BUILD_DATE, SOURCE_DATE_EPOCH, each only when the user did not
+//   set it; the user's args are returned too.
 import type { EventContext, ReleaseInfo } from './types.js';
 
 type RepoPayload = { repository?: { html_url?: unknown; description?: unknown; license?: { spdx_id?: unknown } | null } };
 
+/** The commit time; undefined when unknown (or not a usable number: never fall back to the clock). */
+function commitTime(ctx: EventContext): number | undefined {
+  const t = ctx.commitTime;
+  return t !== undefined && Number.isFinite(t) && Math.abs(t) <= 8.64e12 ? t : undefined;
+}
+
 function isoTime(ctx: EventContext): string | undefined {
-  return ctx.commitTime === undefined ? undefined : new Date(ctx.commitTime * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  const t = commitTime(ctx);
+  return t === undefined ? undefined : new Date(t * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 export function ociLabels(
@@ -39,6 +52,7 @@ export function defaultBuildArgs(ctx: EventContext, release: ReleaseInfo, userAr
   if (ctx.sha) a.REVISION = ctx.sha;
   const created = isoTime(ctx);
   if (created) a.BUILD_DATE = created;
-  if (ctx.commitTime !== undefined) a.SOURCE_DATE_EPOCH = String(ctx.commitTime);
+  const t = commitTime(ctx);
+  if (t !== undefined) a.SOURCE_DATE_EPOCH = String(t);
   return { ...a, ...userArgs };
 }

@@ -5,7 +5,9 @@
 // - A repository follows the distribution reference grammar: an optional domain (a first
 //   component with "." or ":", or "localhost") then path components
 //   [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)* joined by "/". Uppercase in the path is lowercased with
-//   a notice (ghcr.io/${{ github.repository }} often has it); anything else invalid is an error.
+//   a notice (ghcr.io/${{ github.repository }} often has it); the domain keeps its case. Anything
+//   else invalid (empty, a ":tag" or "@digest", spaces, a leading "-", "//", other characters, over
+//   255 characters) is an error naming the value and the expected form.
 
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const TAG_FORM = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
@@ -23,7 +25,9 @@ export function isValidTag(t: string): boolean {
 }
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+// host[:port]; the host a DNS name (any case) or a bracketed IPv6 address, as in distribution/reference.
+const DOMAIN =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
 const REPOSITORY_FORM =
   'a repository like "org/app", "docker.io/org/app" or "ghcr.io/org/app": an optional registry host, then lowercase path components of letters, digits and single ".", "_", "__" or "-" separators, no tag or digest';
 

@@ -4,8 +4,19 @@
 // - The version tag is the version as given, made a valid Docker tag (a notice when changed).
 // - semver-tags: MAJOR.MINOR.PATCH, MAJOR.MINOR, MAJOR for a stable semver version (no MAJOR for
 //   0.x); a pre-release adds only its full version. Build metadata is dropped.
+//   Semver means: one leading v/V stripped, then strict semver.parse (so "vv1.2.3" is not semver).
+//   A semver tag that would not be a valid Docker tag (a >128-char pre-release) is left out, with a
+//   notice; so is one equal to a tag already there.
 // - Stable: not a release marked prerelease, and no semver pre-release part; a version that is
-//   not semver is stable only from a release not marked prerelease. latest: auto → stable only.
+//   not semver is stable only from a release not marked prerelease. latest: auto → stable only;
+//   true → any version; false → never. Without a version: never stable, never latest.
+// - An explicit `version` input that is blank, sanitizes to nothing or is over 128 characters is an
+//   error naming the input; other invalid characters are replaced, as for event versions (notice).
+//   Event versions over 128 characters are cut (notice).
+// - pushByDefault: a release, a workflow_dispatch or a pushed tag, and only with a version (a
+//   dispatch without one does not push: README "Tags"). Never for branches, PRs, schedule.
+// - fromFork: a pull_request(_target) whose head repo is a fork, differs from the base repo, or is
+//   gone (a deleted fork): unknown counts as a fork, since a fork never logs in or pushes.
 import semver from 'semver';
 import { isValidTag, sanitizeTag, TAG_FORM } from './reference.js';
 import type { EventContext, ReleaseInfo, Tristate } from './types.js';
@@ -26,7 +37,9 @@ type Payload = {
 const PR_EVENTS = ['pull_request', 'pull_request_target'];
 
 export function parseSemver(version: string): semver.SemVer | null {
-  return semver.parse(version.replace(/^[vV]/, ''));
+  const bare = version.replace(/^[vV]/, '');
+  // semver.parse itself accepts a "v" prefix and surrounding white space; allow neither twice.
+  return /^[0-9]/.test(bare) && bare === bare.trim() ? semver.parse(bare, { loose: false }) : null;
 }
 
 function findVersion(ctx: EventContext, input: string | undefined): { version?: string; source: ReleaseInfo['source'] } {
@@ -47,8 +60,8 @@ export function isFork(ctx: EventContext): boolean {
   if (!PR_EVENTS.includes(ctx.eventName)) return false;
   const pr = (ctx.payload as Payload).pull_request;
   const head = pr?.head?.repo;
-  if (!head) return false;
-  return head.fork === true || (typeof head.full_name === 'string' && head.full_name !== pr?.base?.repo?.full_name);
+  if (!head) return true; // no head repo (a deleted fork) or no pull_request at all: assume a fork
+  return head.fork === true || head.full_name !== pr?.base?.repo?.full_name;
 }
 
 export function resolveRelease(ctx: EventContext, opts: VersionOptions): ReleaseInfo {
@@ -67,9 +80,9 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
 
   const versionTag = sanitizeTag(version);
   if (source === 'input' && (versionTag === '' || version.length > 128)) {
-    throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+    throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM})`);
   }
-  if (versionTag === '') throw new Error(`The ${source} version ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM}).`);
+  if (versionTag === '') throw new Error(`The ${source} version ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM})`);
   if (versionTag !== version) notices.push(`version "${version}" is not a valid Docker tag: tagged "${versionTag}"`);
 
   const sv = parseSemver(version);
@@ -82,7 +95,10 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
       sv.prerelease.length > 0
         ? [sv.version]
         : [`${sv.major}.${sv.minor}.${sv.patch}`, `${sv.major}.${sv.minor}`, ...(sv.major > 0 ? [`${sv.major}`] : [])];
-    for (const t of extra) if (!tags.includes(t)) tags.push(t);
+    for (const t of extra) {
+      if (!isValidTag(t)) notices.push(`semver tag "${t}" is not a valid Docker tag: left out`);
+      else if (!tags.includes(t)) tags.push(t);
+    }
   }
   if (opts.latest === 'true' || (opts.latest === 'auto' && stable)) tags.push('latest');
   if (!tags.every(isValidTag)) throw new Error(`internal: invalid tag in ${tags.join(', ')}`);

@@ -1,0 +1,122 @@
+// The gha cache for real: the action's builds export to a local server that speaks the cache
+// protocol BuildKit 0.13 uses (ACTIONS_CACHE_URL v1). A second run on the same commit, after the
+// builder's own cache is emptied, gets its layers from that server and pushes the same digests.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
+import {
+  docker,
+  LOCAL_BASE_ARGS,
+  REGISTRY,
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  ROOT,
+  runAction,
+  uniqueRepo,
+  type ActionRun
+} from './harness.js';
+
+/** platform → manifest digest of repo:tag in the registry, without attestations. */
+async function platformDigests(repo: string, tag: string): Promise<Record<string, string>> {
+  const auth = `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`;
+  const r = await fetch(`http://${REGISTRY.replace('localhost', '127.0.0.1')}/v2/${repo}/manifests/${tag}`, {
+    headers: { Authorization: auth, Accept: 'application/vnd.oci.image.index.v1+json' }
+  });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`GET ${repo}:${tag} from the registry: ${r.status} ${text}`);
+  const idx = JSON.parse(text) as { manifests: { digest: string; platform?: { os: string; architecture: string } }[] };
+  return Object.fromEntries(
+    idx.manifests
+      .filter((m) => m.platform && m.platform.os !== 'unknown')
+      .map((m) => [`${m.platform?.os}/${m.platform?.architecture}`, m.digest])
+  );
+}
+
+describe('gha cache: two runs of the same commit', () => {
+  const ns = uniqueRepo('cache');
+  const repos = [`${ns}/server`, `${ns}/web`];
+  const sha = execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  let cache: CacheServer;
+  const runs: ActionRun[] = [];
+  const digests: Record<string, string>[][] = [];
+  let statsAfterFirst: CacheServer['stats'];
+  const run = (): Promise<ActionRun> =>
+    runAction({
+      inputs: {
+        images: `
+- name: ${REGISTRY}/${ns}/server
+  smoke: ["--version"]
+- name: ${REGISTRY}/${ns}/web
+  dockerfile: Dockerfile.web
+  smoke: ["--version"]
+`,
+        platforms: 'linux/amd64,linux/arm64',
+        'build-args': LOCAL_BASE_ARGS,
+        registry: REGISTRY,
+        username: REGISTRY_USER,
+        password: REGISTRY_PASSWORD,
+        cache: 'gha'
+      },
+      event: 'release-published.json',
+      eventName: 'release',
+      ref: 'refs/tags/v2.3.1',
+      sha,
+      env: { ACTIONS_CACHE_URL: cache.url, ACTIONS_RUNTIME_TOKEN: cache.token }
+    });
+  /** Empties the builder: no build cache, no image of this test in the image store. */
+  const emptyBuilder = (): void => {
+    expect(docker(['builder', 'prune', '--all', '--force']).status).toBe(0);
+    for (const r of repos) for (const t of ['v2.3.1', 'latest']) docker(['image', 'rm', '--force', `${REGISTRY}/${r}:${t}`]);
+  };
+
+  const checked = async (p: Promise<ActionRun>): Promise<ActionRun> => {
+    const r = await p;
+    if (r.status !== 0) throw new Error(`the action failed (${r.status}):\n${r.stdout.split('\n').slice(-40).join('\n')}`);
+    return r;
+  };
+
+  beforeAll(
+    async () => {
+      cache = await startCacheServer();
+      emptyBuilder();
+      runs.push(await checked(run()));
+      digests.push(await Promise.all(repos.map((r) => platformDigests(r, 'v2.3.1'))));
+      statsAfterFirst = { ...cache.stats };
+      emptyBuilder();
+      runs.push(await checked(run()));
+      digests.push(await Promise.all(repos.map((r) => platformDigests(r, 'v2.3.1'))));
+    },
+    20 * 60 * 1000
+  );
+
+  afterAll(async () => {
+    await cache?.close();
+  });
+
+  it('both runs succeed and push', () => {
+    for (const r of runs) {
+      expect(r.stdout).not.toMatch(/::error::/);
+      expect(r.status).toBe(0);
+      expect(r.outputs.pushed).toBe('true');
+    }
+  });
+
+  it('the first run saved the cache of each image under its own scope', () => {
+    const keys = cache.entries().join('\n');
+    for (const r of repos) expect(keys).toContain(`${REGISTRY}/${r}`.replace(/[^a-z0-9._-]+/g, '-'));
+    expect(statsAfterFirst.committed).toBeGreaterThan(0);
+  });
+
+  it('the second run, on an empty builder, got its layers from the cache service', () => {
+    const second = runs[1]!;
+    expect(cache.stats.downloads).toBeGreaterThan(statsAfterFirst.downloads);
+    // The job summary says how much came from the cache; the log shows the Go compile was not rerun.
+    expect(second.summary).toMatch(/gha: [1-9]\d* of \d+ steps cached/);
+    expect(second.stdout).toMatch(/#(\d+) \[[^\]]*build \d\/\d\] RUN --mount=type=cache[^\n]*\n#\1 CACHED/);
+  });
+
+  it('the second run pushes the same image digest for every platform', () => {
+    expect(Object.keys(digests[0]![0]!).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(digests[1]).toEqual(digests[0]);
+  });
+});
