@@ -12,6 +12,10 @@ STATE_DIR=${GDP_ENV_DIR:-/var/lib/go-docker-publish-env}
 REGISTRY_PORT=${GDP_REGISTRY_PORT:-5151}
 REGISTRY_USER=${GDP_REGISTRY_USER:-gdp}
 REGISTRY_PASSWORD=${GDP_REGISTRY_PASSWORD:-gdp-test-password}
+# A second registry with other credentials, for tests that publish to two registries.
+REGISTRY2_PORT=${GDP_REGISTRY2_PORT:-5152}
+REGISTRY2_USER=${GDP_REGISTRY2_USER:-gdp2}
+REGISTRY2_PASSWORD=${GDP_REGISTRY2_PASSWORD:-gdp2-other-password}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
@@ -98,30 +102,32 @@ start_dockerd() {
   log "dockerd did not come up; last lines of /var/log/dockerd.log:"; tail -20 /var/log/dockerd.log >&2; exit 1
 }
 
+# start_registry PORT USER PASSWORD: distribution 2.8 with htpasswd (bcrypt) auth on 127.0.0.1.
 start_registry() {
-  local dir="$STATE_DIR/registry-$REGISTRY_PORT"
-  if curl -fsS -o /dev/null -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "http://127.0.0.1:$REGISTRY_PORT/v2/" 2>/dev/null; then
+  local port=$1 user=$2 password=$3
+  local dir="$STATE_DIR/registry-$port"
+  if curl -fsS -o /dev/null -u "$user:$password" "http://127.0.0.1:$port/v2/" 2>/dev/null; then
     return 0
   fi
   mkdir -p "$dir/data"
-  htpasswd -Bbn "$REGISTRY_USER" "$REGISTRY_PASSWORD" >"$dir/htpasswd"
+  htpasswd -Bbn "$user" "$password" >"$dir/htpasswd"
   cat >"$dir/config.yml" <<CFG
 version: 0.1
 log: { level: warn }
 storage:
   filesystem: { rootdirectory: $dir/data }
   delete: { enabled: true }
-http: { addr: 127.0.0.1:$REGISTRY_PORT }
+http: { addr: 127.0.0.1:$port }
 auth:
   htpasswd: { realm: gdp-test, path: $dir/htpasswd }
 CFG
-  log "starting registry on 127.0.0.1:$REGISTRY_PORT"
+  log "starting registry on 127.0.0.1:$port"
   nohup /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   for _ in $(seq 1 50); do
-    curl -fsS -o /dev/null -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "http://127.0.0.1:$REGISTRY_PORT/v2/" 2>/dev/null && return 0
+    curl -fsS -o /dev/null -u "$user:$password" "http://127.0.0.1:$port/v2/" 2>/dev/null && return 0
     sleep 0.2
   done
-  log "registry did not come up"; cat "$dir/registry.log" >&2; exit 1
+  log "registry on $port did not come up"; cat "$dir/registry.log" >&2; exit 1
 }
 
 # Base images, made with `docker import` since nothing can be pulled:
@@ -135,9 +141,11 @@ mkdir -p "$STATE_DIR" 2>/dev/null || as_root mkdir -p "$STATE_DIR"
 install_packages
 start_binfmt
 start_dockerd
-start_registry
+start_registry "$REGISTRY_PORT" "$REGISTRY_USER" "$REGISTRY_PASSWORD"
+start_registry "$REGISTRY2_PORT" "$REGISTRY2_USER" "$REGISTRY2_PASSWORD"
 base_images
 if [ "${1:-}" = "--print-env" ]; then
   echo "export GDP_REGISTRY=localhost:$REGISTRY_PORT GDP_REGISTRY_USER=$REGISTRY_USER GDP_REGISTRY_PASSWORD=$REGISTRY_PASSWORD"
+  echo "export GDP_REGISTRY2=localhost:$REGISTRY2_PORT GDP_REGISTRY2_USER=$REGISTRY2_USER GDP_REGISTRY2_PASSWORD=$REGISTRY2_PASSWORD"
 fi
-log "ready: docker $(docker version --format '{{.Server.Version}}'), registry localhost:$REGISTRY_PORT"
+log "ready: docker $(docker version --format '{{.Server.Version}}'), registries localhost:$REGISTRY_PORT and localhost:$REGISTRY2_PORT"

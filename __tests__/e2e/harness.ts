@@ -13,6 +13,13 @@ export const EVENTS = join(ROOT, '__tests__/fixtures/events');
 export const REGISTRY = process.env.GDP_REGISTRY ?? 'localhost:5151';
 export const REGISTRY_USER = process.env.GDP_REGISTRY_USER ?? 'gdp';
 export const REGISTRY_PASSWORD = process.env.GDP_REGISTRY_PASSWORD ?? 'gdp-test-password';
+export const REGISTRY2 = process.env.GDP_REGISTRY2 ?? 'localhost:5152';
+export const REGISTRY2_USER = process.env.GDP_REGISTRY2_USER ?? 'gdp2';
+export const REGISTRY2_PASSWORD = process.env.GDP_REGISTRY2_PASSWORD ?? 'gdp2-other-password';
+
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
 /** Base images made by scripts/base-images.sh (nothing can be pulled on these machines). */
 export const LOCAL_BASE_ARGS = 'GO_IMAGE=gdp/golang:local\nBASE_IMAGE=gdp/busybox:local';
 
@@ -120,7 +127,7 @@ export function trapDockerPath(): { path: string; marker: string } {
   return { path: `${dir}:${process.env.PATH ?? ''}`, marker };
 }
 
-const auth = `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`;
+const auth = basicAuth(REGISTRY_USER, REGISTRY_PASSWORD);
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
