@@ -32423,26 +32423,37 @@ function describePlan(plan, commands) {
 function quote(a) {
     return /^[A-Za-z0-9_./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
+/** Pure: the summary's table for one image, as rows of [field, value] (HTML-escaped). */
+function summaryRows(img, pushed) {
+    const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
+    return [
+        ['Platforms', img.platforms.map((p) => esc(p)).join(', ')],
+        [
+            'Size',
+            img.platforms
+                .map((p) => (img.size[p] !== undefined ? `${esc(p)}: ${mb(img.size[p])}` : ''))
+                .filter(Boolean)
+                .join('<br>') || '(not pushed)'
+        ],
+        ['Digest', img.digest ? `<code>${esc(img.digest)}</code>` : ''],
+        ['Tags', img.tags.map((t) => `<code>${esc(t)}</code>`).join('<br>')],
+        ['Smoke test', img.smoke],
+        ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
+        ['Cache', esc(img.cache ?? '')],
+        ['Pushed', pushed ? 'yes' : 'no']
+    ];
+}
 async function writeSummary(plan, images, pushed, note) {
     const s = core/* summary */.z.addHeading('go-docker-publish', 2);
     s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
     for (const img of images) {
         s.addHeading(esc(img.name), 3);
-        const sizeRows = img.platforms.map((p) => [p, img.size[p] !== undefined ? `${(img.size[p] / 1e6).toFixed(2)} MB` : '']);
         s.addTable([
             [
-                { data: 'Platform', header: true },
-                { data: 'Size', header: true }
+                { data: 'Field', header: true },
+                { data: 'Value', header: true }
             ],
-            ...sizeRows
-        ]);
-        s.addList([
-            `Digest: <code>${esc(img.digest || '(not pushed)')}</code>`,
-            `Smoke test: ${img.smoke}`,
-            `Build time: ${img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''}`,
-            `Cache: ${esc(img.cache ?? '')}`,
-            `Tags: ${img.tags.map((t) => `<code>${esc(t)}</code>`).join(' ')}`,
-            `Pushed: ${pushed}`
+            ...summaryRows(img, pushed)
         ]);
     }
     await s.write();
@@ -32672,8 +32683,8 @@ function missingInterpreters(platforms, read) {
         return !entry || !/^enabled$/m.test(entry);
     });
 }
-async function setupQemu(mode, platforms, runner, read = readBinfmt) {
-    const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== nodeArch()) : emulatedPlatforms(platforms, nodeArch());
+async function setupQemu(mode, platforms, runner, read = readBinfmt, hostArch = nodeArch()) {
+    const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== hostArch) : emulatedPlatforms(platforms, hostArch);
     if (mode === 'false' || emulated.length === 0) {
         core/* info */.pq(emulated.length === 0
             ? 'QEMU: every platform runs natively here'

@@ -55,26 +55,38 @@ function quote(a: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Pure: the summary's table for one image, as rows of [field, value] (HTML-escaped). */
+export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string][] {
+  const mb = (b: number): string => `${(b / 1e6).toFixed(2)} MB`;
+  return [
+    ['Platforms', img.platforms.map((p) => esc(p)).join(', ')],
+    [
+      'Size',
+      img.platforms
+        .map((p) => (img.size[p] !== undefined ? `${esc(p)}: ${mb(img.size[p])}` : ''))
+        .filter(Boolean)
+        .join('<br>') || '(not pushed)'
+    ],
+    ['Digest', img.digest ? `<code>${esc(img.digest)}</code>` : ''],
+    ['Tags', img.tags.map((t) => `<code>${esc(t)}</code>`).join('<br>')],
+    ['Smoke test', img.smoke],
+    ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
+    ['Cache', esc(img.cache ?? '')],
+    ['Pushed', pushed ? 'yes' : 'no']
+  ];
+}
+
 export async function writeSummary(plan: Plan, images: ImageOutcome[], pushed: boolean, note: string): Promise<void> {
   const s = core.summary.addHeading('go-docker-publish', 2);
   s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
   for (const img of images) {
     s.addHeading(esc(img.name), 3);
-    const sizeRows = img.platforms.map((p) => [p, img.size[p] !== undefined ? `${(img.size[p] / 1e6).toFixed(2)} MB` : '']);
     s.addTable([
       [
-        { data: 'Platform', header: true },
-        { data: 'Size', header: true }
+        { data: 'Field', header: true },
+        { data: 'Value', header: true }
       ],
-      ...sizeRows
-    ]);
-    s.addList([
-      `Digest: <code>${esc(img.digest || '(not pushed)')}</code>`,
-      `Smoke test: ${img.smoke}`,
-      `Build time: ${img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''}`,
-      `Cache: ${esc(img.cache ?? '')}`,
-      `Tags: ${img.tags.map((t) => `<code>${esc(t)}</code>`).join(' ')}`,
-      `Pushed: ${pushed}`
+      ...summaryRows(img, pushed)
     ]);
   }
   await s.write();

@@ -5,7 +5,8 @@ import { chooseBuilder, parseInspect } from '../../src/run/builder.js';
 import { countSteps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { parsePushDigest, platformSizes } from '../../src/run/push.js';
-import { emulatedPlatforms, missingInterpreters } from '../../src/run/qemu.js';
+import { BINFMT_IMAGE, emulatedPlatforms, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
+import { summaryRows } from '../../src/report.js';
 import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
 import { smokePlatforms } from '../../src/run/smoke.js';
 
@@ -281,5 +282,66 @@ describe('pipeline with a fake runner', () => {
     await runPipeline(plan({ push: false }), r, { ...hooks, builderCreated: (b) => created.push(b) }, env);
     expect(created).toEqual(['go-docker-publish-1']);
     expect(r.calls.find((c) => c[1] === 'create')).toContain('--driver=docker-container');
+  });
+});
+
+describe('setupQemu with a fake runner', () => {
+  it('installs only the missing interpreters with the pinned binfmt image', async () => {
+    const r = new FakeRunner();
+    const read = (n: string): string | undefined => (n === 'qemu-aarch64' ? 'enabled\n' : undefined);
+    const emulated = await setupQemu('auto', ['linux/amd64', 'linux/arm64', 'linux/riscv64', 'linux/arm/v7'], r, read, 'amd64');
+    expect(emulated).toEqual(['linux/arm64', 'linux/riscv64', 'linux/arm/v7']);
+    expect(r.calls).toEqual([['run', '--privileged', '--rm', BINFMT_IMAGE, '--install=riscv64,arm']]);
+    expect(BINFMT_IMAGE).toMatch(/^tonistiigi\/binfmt:qemu-v\d+\.\d+\.\d+/);
+  });
+  it('runs nothing when every interpreter is registered, or nothing needs emulation, or qemu: false', async () => {
+    const r = new FakeRunner();
+    await setupQemu('auto', ['linux/amd64', 'linux/arm64'], r, () => 'enabled\n', 'amd64');
+    await setupQemu('auto', ['linux/amd64', 'linux/386'], r, () => undefined, 'amd64');
+    await setupQemu('false', ['linux/arm64'], r, () => undefined, 'amd64');
+    expect(r.calls).toEqual([]);
+  });
+});
+
+describe('job summary', () => {
+  it('has a row for each field, escaped', () => {
+    const rows = summaryRows(
+      {
+        name: 'a/b',
+        tags: ['a/b:<v>'],
+        digest: 'sha256:1',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        smoke: 'passed',
+        size: { 'linux/amd64': 2_500_000 },
+        buildSeconds: 3.21,
+        cache: 'gha: 3 of 5 steps cached'
+      },
+      true
+    );
+    expect(rows.map((r) => r[0])).toEqual(['Platforms', 'Size', 'Digest', 'Tags', 'Smoke test', 'Build time', 'Cache', 'Pushed']);
+    expect(Object.fromEntries(rows)).toMatchObject({
+      Size: 'linux/amd64: 2.50 MB',
+      Tags: '<code>a/b:&lt;v&gt;</code>',
+      'Build time': '3.2 s',
+      Pushed: 'yes'
+    });
+  });
+});
+
+describe('pipeline without the containerd image store', () => {
+  it('stops before any build, login or push when an image has several platforms', async () => {
+    const r = new FakeRunner((args) => (args[0] === 'info' ? { stdout: '[]' } : inspectAnswer(args)));
+    const p = plan();
+    p.images[0]!.platforms = ['linux/amd64', 'linux/arm64'];
+    const res = await runPipeline(
+      p,
+      r,
+      { loggedIn: () => undefined, builderCreated: () => undefined },
+      { runId: '1', ghaCacheAvailable: false }
+    );
+    expect(res.error?.message).toMatch(
+      /ghcr\.io\/example\/tunnel: building for several platforms needs the Docker engine's containerd image store/
+    );
+    expect(r.commands().filter((c) => ['login', 'buildx build', 'push'].includes(c))).toEqual([]);
   });
 });

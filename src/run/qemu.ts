@@ -69,9 +69,10 @@ export async function setupQemu(
   mode: 'auto' | 'true' | 'false',
   platforms: string[],
   runner: Runner,
-  read: BinfmtReader = readBinfmt
+  read: BinfmtReader = readBinfmt,
+  hostArch: string = nodeArch()
 ): Promise<string[]> {
-  const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== nodeArch()) : emulatedPlatforms(platforms, nodeArch());
+  const emulated = mode === 'true' ? platforms.filter((p) => archOf(p) !== hostArch) : emulatedPlatforms(platforms, hostArch);
   if (mode === 'false' || emulated.length === 0) {
     core.info(
       emulated.length === 0
