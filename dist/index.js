@@ -32511,7 +32511,11 @@ function chooseBuilder(mode, current, containerdStore, newName) {
 async function setupBuilder(mode, runner, runId) {
     const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
     const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
-    const choice = chooseBuilder(mode, parseInspect(inspect.stdout), info.stdout.includes('io.containerd.snapshotter'), `go-docker-publish-${runId}`);
+    const containerdStore = info.stdout.includes('io.containerd.snapshotter');
+    const choice = {
+        ...chooseBuilder(mode, parseInspect(inspect.stdout), containerdStore, `go-docker-publish-${runId}`),
+        containerdStore
+    };
     if (choice.create) {
         await runner.docker([
             'buildx',
@@ -32793,6 +32797,13 @@ async function runPipeline(plan, runner, hooks, env) {
         const builder = await setupBuilder(plan.builder, runner, env.runId);
         if (builder.create)
             hooks.builderCreated(builder.name);
+        const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
+        if (!builder.containerdStore && multi.length > 0) {
+            // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
+            // containerd image store holds a multi-platform image.
+            throw new Error(`${multi.join(', ')}: building for several platforms needs the Docker engine's containerd image store, which this engine does not use. ` +
+                'Enable it before this step (daemon.json {"features":{"containerd-snapshotter":true}} and restart dockerd), or build one platform per image.');
+        }
         if (plan.push)
             await (0,login/* login */.iD)(plan.registries, runner, hooks.loggedIn);
         let cacheAvailable = plan.cache !== 'none';

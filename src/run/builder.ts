@@ -12,6 +12,8 @@ export interface BuilderChoice {
   name: string;
   create: boolean;
   reason: string;
+  /** The engine's image store holds multi-platform images (containerd image store). */
+  containerdStore?: boolean;
 }
 
 export function parseInspect(text: string): BuilderInfo {
@@ -59,12 +61,11 @@ export function chooseBuilder(
 export async function setupBuilder(mode: 'auto' | 'docker' | 'docker-container', runner: Runner, runId: string): Promise<BuilderChoice> {
   const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
   const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
-  const choice = chooseBuilder(
-    mode,
-    parseInspect(inspect.stdout),
-    info.stdout.includes('io.containerd.snapshotter'),
-    `go-docker-publish-${runId}`
-  );
+  const containerdStore = info.stdout.includes('io.containerd.snapshotter');
+  const choice: BuilderChoice = {
+    ...chooseBuilder(mode, parseInspect(inspect.stdout), containerdStore, `go-docker-publish-${runId}`),
+    containerdStore
+  };
   if (choice.create) {
     await runner.docker([
       'buildx',

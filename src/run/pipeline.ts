@@ -52,6 +52,15 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     await setupQemu(plan.qemu, allPlatforms, runner);
     const builder = await setupBuilder(plan.builder, runner, env.runId);
     if (builder.create) hooks.builderCreated(builder.name);
+    const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
+    if (!builder.containerdStore && multi.length > 0) {
+      // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
+      // containerd image store holds a multi-platform image.
+      throw new Error(
+        `${multi.join(', ')}: building for several platforms needs the Docker engine's containerd image store, which this engine does not use. ` +
+          'Enable it before this step (daemon.json {"features":{"containerd-snapshotter":true}} and restart dockerd), or build one platform per image.'
+      );
+    }
     if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
 
     let cacheAvailable = plan.cache !== 'none';
