@@ -32584,10 +32584,13 @@ async function buildImages(plan, builder, runner, tmp, cacheAvailable) {
     return results;
 }
 
+// EXTERNAL MODULE: ./src/run/retry.ts
+var run_retry = __nccwpck_require__(1191);
 ;// CONCATENATED MODULE: ./src/run/push.ts
 // Push: the images that were smoke-tested are pushed from the engine's image store, every tag of
 // every name, and then read back from the registry: the digest and per-platform sizes reported
 // are the registry's.
+
 
 /** The digest `docker push` reports on its last line: "<tag>: digest: sha256:... size: N". */
 function parsePushDigest(out) {
@@ -32624,10 +32627,10 @@ async function inspectRemote(ref, runner) {
     }
     return { digest, sizes: platformSizes(index, manifests) };
 }
-async function pushImage(img, runner, pushed) {
+async function pushImage(img, runner, pushed, retry = run_retry/* DEFAULT_RETRY */.vI) {
     const pushedRefs = [];
     for (const ref of img.refs) {
-        const res = await core/* group */.Os(`Push ${ref}`, () => runner.docker(['push', ref]));
+        const res = await core/* group */.Os(`Push ${ref}`, () => (0,run_retry/* withRetry */.bD)(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
         core/* info */.pq(`Pushed ${ref}${parsePushDigest(res.stdout) ? ` (${parsePushDigest(res.stdout)})` : ''}`);
         pushedRefs.push(ref);
         pushed(ref);
@@ -33121,9 +33124,11 @@ function removeDockerConfig(dir) {
 /* harmony export */   ri: () => (/* binding */ logout)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3360);
-/* harmony import */ var _plan_commands_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4593);
+/* harmony import */ var _plan_commands_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4593);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1191);
 // Registry logins: secrets are registered for masking before anything is logged, and the
 // password reaches docker only on stdin.
+
 
 
 function maskCredentials(registries) {
@@ -33136,7 +33141,7 @@ function maskCredentials(registries) {
 async function login(registries, runner, onLoggedIn) {
     for (const r of registries) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Logging in to ${r.registry} as ${r.username}`);
-        await runner.docker((0,_plan_commands_js__WEBPACK_IMPORTED_MODULE_1__/* .loginArgs */ .be)(r.registry, r.username), { input: r.password });
+        await (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)(`docker login ${r.registry}`, () => runner.docker((0,_plan_commands_js__WEBPACK_IMPORTED_MODULE_2__/* .loginArgs */ .be)(r.registry, r.username), { input: r.password }));
         onLoggedIn(r.registry);
     }
 }
@@ -33145,6 +33150,58 @@ async function logout(registries, runner) {
         const res = await runner.docker(['logout', r], { allowFailure: true });
         if (res.exitCode !== 0)
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`docker logout ${r} failed: ${res.stderr.trim()}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 1191:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bD: () => (/* binding */ withRetry),
+/* harmony export */   vI: () => (/* binding */ DEFAULT_RETRY)
+/* harmony export */ });
+/* unused harmony export isTransient */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3360);
+// Retries for registry operations: transient answers (HTTP 429 and 5xx, connection errors) are
+// tried again with exponential backoff, a bounded number of times; anything else fails at once.
+
+const TRANSIENT = [
+    /\b(429|500|502|503|504)\b/,
+    /too many requests/i,
+    /service unavailable/i,
+    /internal server error/i,
+    /bad gateway/i,
+    /gateway time-?out/i,
+    /connection (refused|reset)/i,
+    /i\/o timeout/i,
+    /TLS handshake timeout/i,
+    /\bEOF\b/
+];
+/** Pure: whether a failed command's output looks like a fault worth another try. */
+function isTransient(output) {
+    return TRANSIENT.some((re) => re.test(output));
+}
+const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 2000 };
+async function withRetry(what, fn, o = DEFAULT_RETRY) {
+    const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn();
+        }
+        catch (e) {
+            const msg = e.message;
+            if (attempt >= o.attempts || !isTransient(msg)) {
+                if (attempt > 1)
+                    e.message = `${what} failed after ${attempt} tries: ${msg}`;
+                throw e;
+            }
+            const delay = o.baseDelayMs * 2 ** (attempt - 1);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${msg.split('\n').filter(Boolean).pop() ?? ''}`);
+            await sleep(delay);
+        }
     }
 }
 

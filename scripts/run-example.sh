@@ -24,15 +24,16 @@ export INPUT_IMAGES="
   dockerfile: Dockerfile.web
   smoke: { args: [\"--version\"], expect: \"^panel v2\\\\.3\\\\.1\" }
 "
-export INPUT_PLATFORMS=linux/amd64,linux/arm64,linux/riscv64 INPUT_SEMVER-TAGS=true INPUT_CACHE=none \
-  INPUT_REGISTRY="$GDP_REGISTRY" INPUT_USERNAME="$GDP_REGISTRY_USER" INPUT_PASSWORD="$GDP_REGISTRY_PASSWORD" \
+# Input names with a hyphen are not shell identifiers: pass them with env, as the runner does.
+inputs=(INPUT_PLATFORMS=linux/amd64,linux/arm64,linux/riscv64 INPUT_SEMVER-TAGS=true INPUT_CACHE=none
+  "INPUT_REGISTRY=$GDP_REGISTRY" "INPUT_USERNAME=$GDP_REGISTRY_USER" "INPUT_PASSWORD=$GDP_REGISTRY_PASSWORD"
   "INPUT_BUILD-ARGS=GO_IMAGE=gdp/golang:local
-BASE_IMAGE=gdp/busybox:local"
+BASE_IMAGE=gdp/busybox:local")
 status=0
-(cd "$ROOT/fixtures/go-app" && node "$ROOT/dist/index.js") || status=$?
+(cd "$ROOT/fixtures/go-app" && env "${inputs[@]}" node "$ROOT/dist/index.js") || status=$?
 # The post step, with the state main saved (as the runner passes it: STATE_<name>).
 state_json=$(awk '/^gdpState<</{getline; print}' "$work/state")
-(cd "$ROOT/fixtures/go-app" && STATE_isPost=true STATE_gdpState="$state_json" node "$ROOT/dist/index.js") >/dev/null || true
+(cd "$ROOT/fixtures/go-app" && env "${inputs[@]}" STATE_isPost=true STATE_gdpState="$state_json" node "$ROOT/dist/index.js") >/dev/null || true
 echo
 echo "== outputs"; cat "$work/output"
 echo "== where the images are"

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
 import {
   docker,
-  LOCAL_BASE_ARGS,
+  localPublishInputs,
   REGISTRY,
   REGISTRY_PASSWORD,
   REGISTRY_USER,
@@ -51,10 +51,7 @@ describe('gha cache: two runs of the same commit', () => {
   smoke: ["--version"]
 `,
         platforms: 'linux/amd64,linux/arm64',
-        'build-args': LOCAL_BASE_ARGS,
-        registry: REGISTRY,
-        username: REGISTRY_USER,
-        password: REGISTRY_PASSWORD,
+        ...localPublishInputs(),
         cache: 'gha'
       },
       event: 'release-published.json',

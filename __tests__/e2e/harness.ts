@@ -17,6 +17,11 @@ export const REGISTRY2 = process.env.GDP_REGISTRY2 ?? 'localhost:5152';
 export const REGISTRY2_USER = process.env.GDP_REGISTRY2_USER ?? 'gdp2';
 export const REGISTRY2_PASSWORD = process.env.GDP_REGISTRY2_PASSWORD ?? 'gdp2-other-password';
 
+/** Inputs every publishing test shares: the local base images and the test registry's login. */
+export function localPublishInputs(): Record<string, string> {
+  return { 'build-args': LOCAL_BASE_ARGS, registry: REGISTRY, username: REGISTRY_USER, password: REGISTRY_PASSWORD };
+}
+
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }

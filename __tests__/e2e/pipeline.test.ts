@@ -2,6 +2,7 @@
 // nothing for any image; one image goes to two registries with different credentials.
 import { describe, expect, it } from '@jest/globals';
 import {
+  localPublishInputs,
   basicAuth,
   LOCAL_BASE_ARGS,
   listTags,
@@ -33,9 +34,7 @@ describe('pipeline', () => {
 - name: ${REGISTRY}/${ns}/server
   smoke: ["--fail"]
 `,
-          registry: REGISTRY,
-          username: REGISTRY_USER,
-          password: REGISTRY_PASSWORD
+          ...localPublishInputs()
         },
         event: 'release-published.json',
         eventName: 'release',

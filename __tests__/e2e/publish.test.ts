@@ -9,7 +9,7 @@ import {
   imageLabels,
   indexPlatforms,
   listTags,
-  LOCAL_BASE_ARGS,
+  localPublishInputs,
   REGISTRY,
   REGISTRY_PASSWORD,
   REGISTRY_USER,
@@ -37,10 +37,7 @@ describe('publish a release to the local registry', () => {
   smoke: ["--version"]
 `,
           platforms: 'linux/amd64,linux/arm64',
-          'build-args': LOCAL_BASE_ARGS,
-          registry: REGISTRY,
-          username: REGISTRY_USER,
-          password: REGISTRY_PASSWORD,
+          ...localPublishInputs(),
           'semver-tags': 'true',
           cache: 'none'
         },

@@ -7,6 +7,7 @@ import { runPipeline } from '../../src/run/pipeline.js';
 import { parsePushDigest, platformSizes } from '../../src/run/push.js';
 import { BINFMT_IMAGE, emulatedPlatforms, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
 import { summaryRows } from '../../src/report.js';
+import { isTransient, withRetry } from '../../src/run/retry.js';
 import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
 import { smokePlatforms } from '../../src/run/smoke.js';
 
@@ -343,5 +344,38 @@ describe('pipeline without the containerd image store', () => {
       /ghcr\.io\/example\/tunnel: building for several platforms needs the Docker engine's containerd image store/
     );
     expect(r.commands().filter((c) => ['login', 'buildx build', 'push'].includes(c))).toEqual([]);
+  });
+});
+
+describe('retries', () => {
+  const noSleep = { attempts: 3, baseDelayMs: 1000, sleep: async (): Promise<void> => undefined };
+  it.each([
+    ['unexpected status from HEAD request to http://r/v2/x/manifests/latest: 500 Internal Server Error', true],
+    ['toomanyrequests: 429 Too Many Requests', true],
+    ['received unexpected HTTP status: 503 Service Unavailable', true],
+    ['dial tcp 127.0.0.1:5151: connect: connection refused', true],
+    ['unauthorized: authentication required', false],
+    ['denied: requested access to the resource is denied', false]
+  ])('%s → transient %s', (out, want) => {
+    expect(isTransient(out)).toBe(want);
+  });
+  it('tries a transient fault again, with growing delays, and succeeds', async () => {
+    const delays: number[] = [];
+    let n = 0;
+    const r = await withRetry('x', async () => (++n < 3 ? Promise.reject(new Error('503 Service Unavailable')) : 'ok'), {
+      ...noSleep,
+      sleep: async (ms) => void delays.push(ms)
+    });
+    expect([r, n, delays]).toEqual(['ok', 3, [1000, 2000]]);
+  });
+  it('gives up after the bounded number of tries, saying how many', async () => {
+    let n = 0;
+    await expect(
+      withRetry('docker push a/b:1', async () => Promise.reject(new Error(`try ${++n}: 503 Service Unavailable`)), noSleep)
+    ).rejects.toThrow(/docker push a\/b:1 failed after 3 tries: try 3: 503/);
+  });
+  it('does not retry a fault that is not transient', async () => {
+    let n = 0;
+    await expect(withRetry('x', async () => Promise.reject(new Error(`unauthorized ${++n}`)), noSleep)).rejects.toThrow('unauthorized 1');
   });
 });

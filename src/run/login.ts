@@ -3,6 +3,7 @@
 import * as core from '@actions/core';
 import { loginArgs } from '../plan/commands.js';
 import type { RegistryLogin } from '../plan/types.js';
+import { withRetry } from './retry.js';
 import type { Runner } from './runner.js';
 
 export function maskCredentials(registries: RegistryLogin[]): void {
@@ -16,7 +17,7 @@ export function maskCredentials(registries: RegistryLogin[]): void {
 export async function login(registries: RegistryLogin[], runner: Runner, onLoggedIn: (registry: string) => void): Promise<void> {
   for (const r of registries) {
     core.info(`Logging in to ${r.registry} as ${r.username}`);
-    await runner.docker(loginArgs(r.registry, r.username), { input: r.password });
+    await withRetry(`docker login ${r.registry}`, () => runner.docker(loginArgs(r.registry, r.username), { input: r.password }));
     onLoggedIn(r.registry);
   }
 }

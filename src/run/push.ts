@@ -3,6 +3,7 @@
 // are the registry's.
 import * as core from '@actions/core';
 import type { PlannedImage } from '../plan/types.js';
+import { withRetry, type RetryOptions, DEFAULT_RETRY } from './retry.js';
 import type { Runner } from './runner.js';
 
 export interface PushedImage {
@@ -58,10 +59,15 @@ export async function inspectRemote(ref: string, runner: Runner): Promise<{ dige
   return { digest, sizes: platformSizes(index, manifests) };
 }
 
-export async function pushImage(img: PlannedImage, runner: Runner, pushed: (ref: string) => void): Promise<PushedImage> {
+export async function pushImage(
+  img: PlannedImage,
+  runner: Runner,
+  pushed: (ref: string) => void,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<PushedImage> {
   const pushedRefs: string[] = [];
   for (const ref of img.refs) {
-    const res = await core.group(`Push ${ref}`, () => runner.docker(['push', ref]));
+    const res = await core.group(`Push ${ref}`, () => withRetry(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
     core.info(`Pushed ${ref}${parsePushDigest(res.stdout) ? ` (${parsePushDigest(res.stdout)})` : ''}`);
     pushedRefs.push(ref);
     pushed(ref);
