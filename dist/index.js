@@ -31704,12 +31704,16 @@ async function gitCommitTime(workspace, sha) {
     }
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/inputs.ts
 // Reads and validates the action's inputs. Pure: takes a getter (core.getInput in the action,
 // a map in tests) and returns typed Inputs, or throws an InputError naming the input, the bad
 // value and the expected form. Nothing here runs a command or touches the network.
+
+
 
 class InputError extends Error {
     constructor(input, value, expected) {
@@ -31828,10 +31832,12 @@ function parseImage(item, i) {
     else {
         throw new InputError(`${where}.name`, item.name, 'a repository name such as "ghcr.io/org/app" or "org/app"');
     }
+    const context = optString(`${where}.context`, item.context) ?? '.';
     const img = {
         names,
-        dockerfile: optString(`${where}.dockerfile`, item.dockerfile) ?? 'Dockerfile',
-        context: optString(`${where}.context`, item.context) ?? '.',
+        // Like docker/build-push-action: the Dockerfile defaults to <context>/Dockerfile.
+        dockerfile: optString(`${where}.dockerfile`, item.dockerfile) ?? external_node_path_.posix.join(context, 'Dockerfile'),
+        context,
         buildArgs: stringMap(`${where}.build-args`, item['build-args']),
         labels: stringMap(`${where}.labels`, item.labels),
         smoke: parseSmoke(`${where}.smoke`, item.smoke)
@@ -31850,6 +31856,26 @@ function parseImage(item, i) {
     if (scope !== undefined)
         img.cacheScope = scope;
     return img;
+}
+/**
+ * Checks, before anything runs, that each image's context is a directory and its Dockerfile an
+ * existing file inside that context. Paths are relative to the workspace (the job's checkout).
+ */
+function checkImageFiles(images, workspace) {
+    images.forEach((img, i) => {
+        const context = (0,external_node_path_.resolve)(workspace, img.context);
+        if (!(0,external_node_fs_.existsSync)(context) || !(0,external_node_fs_.statSync)(context).isDirectory()) {
+            throw new InputError(`images[${i}].context`, img.context, `a directory in the workspace (${workspace})`);
+        }
+        const dockerfile = (0,external_node_path_.resolve)(workspace, img.dockerfile);
+        const inside = (0,external_node_path_.relative)(context, dockerfile);
+        if (inside === '' || inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside)) {
+            throw new InputError(`images[${i}].dockerfile`, img.dockerfile, `a Dockerfile inside the build context "${img.context}"`);
+        }
+        if (!(0,external_node_fs_.existsSync)(dockerfile) || !(0,external_node_fs_.statSync)(dockerfile).isFile()) {
+            throw new InputError(`images[${i}].dockerfile`, img.dockerfile, `an existing file (looked for ${dockerfile})`);
+        }
+    });
 }
 function parseSmoke(where, v) {
     const base = { env: {}, timeoutSeconds: DEFAULT_SMOKE_TIMEOUT_SECONDS };
@@ -32468,8 +32494,6 @@ var docker_config = __nccwpck_require__(9148);
 var login = __nccwpck_require__(8320);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/run/builder.ts
 // The buildx builder: use the current one when it can do what the run needs (multi-platform
 // output and cache export), otherwise create a docker-container builder that post removes.
@@ -32886,6 +32910,7 @@ async function main(env = process.env) {
     try {
         const inputs = readInputs((name) => core/* getInput */.V4(name, { trimWhitespace: false }));
         (0,login/* maskCredentials */.Bs)(inputs.registries);
+        checkImageFiles(inputs.images, env.GITHUB_WORKSPACE || process.cwd());
         const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
         plan = buildPlan(inputs, readEventContext(env, commitTime));
         for (const n of plan.notices)

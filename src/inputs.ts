@@ -1,6 +1,8 @@
 // Reads and validates the action's inputs. Pure: takes a getter (core.getInput in the action,
 // a map in tests) and returns typed Inputs, or throws an InputError naming the input, the bad
 // value and the expected form. Nothing here runs a command or touches the network.
+import { existsSync, statSync } from 'node:fs';
+import { posix, relative, resolve, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ImageInput, Inputs, RegistryLogin, SmokeSpec, Tristate } from './plan/types.js';
 
@@ -123,10 +125,12 @@ function parseImage(item: unknown, i: number): ImageInput {
   } else {
     throw new InputError(`${where}.name`, item.name, 'a repository name such as "ghcr.io/org/app" or "org/app"');
   }
+  const context = optString(`${where}.context`, item.context) ?? '.';
   const img: ImageInput = {
     names,
-    dockerfile: optString(`${where}.dockerfile`, item.dockerfile) ?? 'Dockerfile',
-    context: optString(`${where}.context`, item.context) ?? '.',
+    // Like docker/build-push-action: the Dockerfile defaults to <context>/Dockerfile.
+    dockerfile: optString(`${where}.dockerfile`, item.dockerfile) ?? posix.join(context, 'Dockerfile'),
+    context,
     buildArgs: stringMap(`${where}.build-args`, item['build-args']),
     labels: stringMap(`${where}.labels`, item.labels),
     smoke: parseSmoke(`${where}.smoke`, item.smoke)
@@ -142,6 +146,27 @@ function parseImage(item: unknown, i: number): ImageInput {
   const scope = optString(`${where}.cache-scope`, item['cache-scope']);
   if (scope !== undefined) img.cacheScope = scope;
   return img;
+}
+
+/**
+ * Checks, before anything runs, that each image's context is a directory and its Dockerfile an
+ * existing file inside that context. Paths are relative to the workspace (the job's checkout).
+ */
+export function checkImageFiles(images: ImageInput[], workspace: string): void {
+  images.forEach((img, i) => {
+    const context = resolve(workspace, img.context);
+    if (!existsSync(context) || !statSync(context).isDirectory()) {
+      throw new InputError(`images[${i}].context`, img.context, `a directory in the workspace (${workspace})`);
+    }
+    const dockerfile = resolve(workspace, img.dockerfile);
+    const inside = relative(context, dockerfile);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw new InputError(`images[${i}].dockerfile`, img.dockerfile, `a Dockerfile inside the build context "${img.context}"`);
+    }
+    if (!existsSync(dockerfile) || !statSync(dockerfile).isFile()) {
+      throw new InputError(`images[${i}].dockerfile`, img.dockerfile, `an existing file (looked for ${dockerfile})`);
+    }
+  });
 }
 
 export function parseSmoke(where: string, v: unknown): SmokeSpec {

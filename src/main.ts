@@ -1,7 +1,7 @@
 // The main step: read and validate everything, make the plan, then print it (dry run) or run it.
 import * as core from '@actions/core';
 import { gitCommitTime, readEventContext } from './context.js';
-import { readInputs } from './inputs.js';
+import { checkImageFiles, readInputs } from './inputs.js';
 import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from './plan/commands.js';
 import { buildPlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
@@ -19,6 +19,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
     maskCredentials(inputs.registries);
+    checkImageFiles(inputs.images, env.GITHUB_WORKSPACE || process.cwd());
     const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
     plan = buildPlan(inputs, readEventContext(env, commitTime));
     for (const n of plan.notices) core.notice(n);

@@ -62,6 +62,11 @@ describe('dist/ as a runner runs it', () => {
     ['an image without a name', { images: '- dockerfile: Dockerfile' }, /Input "images\[0\]\.name".*Expected a repository name/s],
     ['an unknown platform', { images: '- name: org/app', platforms: 'linux/amd64,linux/arm65' }, /Input "platforms": "linux\/arm65"/],
     [
+      'a Dockerfile that does not exist',
+      { images: '- {name: org/app, dockerfile: Dockerfile.nope}' },
+      /Input "images\[0\]\.dockerfile": "Dockerfile\.nope".*an existing file/
+    ],
+    [
       'push: maybe',
       { images: '- name: org/app', push: 'maybe' },
       /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/

@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { InputError, parseImages, parseKeyValueLines, parseSmoke, readInputs, splitArgs } from '../../src/inputs.js';
+import { checkImageFiles, InputError, parseImages, parseKeyValueLines, parseSmoke, readInputs, splitArgs } from '../../src/inputs.js';
 
 const getter =
   (m: Record<string, string>) =>
@@ -158,5 +161,30 @@ describe('helpers', () => {
   });
   it('accepts a single map as images', () => {
     expect(parseImages('name: org/app').map((i) => i.names)).toEqual([['org/app']]);
+  });
+});
+
+describe('checkImageFiles', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'gdp-ws-'));
+  mkdirSync(join(ws, 'svc'));
+  writeFileSync(join(ws, 'Dockerfile'), 'FROM scratch\n');
+  writeFileSync(join(ws, 'svc', 'Dockerfile'), 'FROM scratch\n');
+  const one = (yaml: string) => parseImages(yaml);
+
+  it('defaults the Dockerfile to <context>/Dockerfile, as docker/build-push-action does', () => {
+    expect(one('- {name: a/b, context: svc}')[0]?.dockerfile).toBe('svc/Dockerfile');
+    expect(one('- {name: a/b}')[0]?.dockerfile).toBe('Dockerfile');
+    expect(() => checkImageFiles(one('- {name: a/b, context: svc}\n- {name: a/c}'), ws)).not.toThrow();
+  });
+  it.each([
+    ['- {name: a/b, dockerfile: Nope}', /Input "images\[0\]\.dockerfile": "Nope".*an existing file/],
+    [
+      '- {name: a/b, context: svc, dockerfile: Dockerfile}',
+      /Input "images\[0\]\.dockerfile": "Dockerfile".*inside the build context "svc"/
+    ],
+    ['- {name: a/b, context: svc, dockerfile: svc/../../etc/passwd}', /inside the build context/],
+    ['- {name: a/b, context: missing}', /Input "images\[0\]\.context": "missing".*a directory in the workspace/]
+  ])('%s', (yaml, msg) => {
+    expect(() => checkImageFiles(one(yaml), ws)).toThrow(msg);
   });
 });
