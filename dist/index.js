@@ -31651,9 +31651,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 var core = __nccwpck_require__(3360);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
+var exec = __nccwpck_require__(2876);
 ;// CONCATENATED MODULE: ./src/context.ts
 // Reads what the runner tells the action about the workflow run: GITHUB_* variables and the event
 // payload file. The only place that reads them; everything downstream takes an EventContext.
+
 
 function readEventContext(env, commitTime) {
     let payload = {};
@@ -31693,9 +31696,8 @@ function commitTimeFromPayload(payload) {
 async function gitCommitTime(workspace, sha) {
     if (!/^[0-9a-f]{7,64}$/i.test(sha))
         return undefined;
-    const { getExecOutput } = await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 2876));
     try {
-        const r = await getExecOutput('git', ['-C', workspace, 'log', '-1', '--format=%ct', sha], { silent: true, ignoreReturnCode: true });
+        const r = await (0,exec/* getExecOutput */.H)('git', ['-C', workspace, 'log', '-1', '--format=%ct', sha], { silent: true, ignoreReturnCode: true });
         const t = Number(r.stdout.trim());
         return r.exitCode === 0 && Number.isInteger(t) && t > 0 ? t : undefined;
     }
@@ -32114,6 +32116,64 @@ function describe(v) {
 
 // EXTERNAL MODULE: ./src/plan/commands.ts
 var commands = __nccwpck_require__(4593);
+;// CONCATENATED MODULE: ./src/run/build.ts
+// Builds every image of the plan for all its platforms into the engine's image store (--load),
+// where the smoke tests run it and from where exactly that result is pushed.
+
+
+
+
+/** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
+function countSteps(log) {
+    const steps = new Set();
+    const cached = new Set();
+    for (const line of log.split('\n')) {
+        const m = /^#(\d+) (\[.*\]|CACHED)/.exec(line);
+        if (!m || !m[1])
+            continue;
+        if (m[2] === 'CACHED')
+            cached.add(m[1]);
+        else if (/^\[[^\]]*\d+\/\d+\]/.test(m[2] ?? ''))
+            steps.add(m[1]);
+    }
+    return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
+}
+/** The build command of one image of the plan: what a real run starts and a dry run prints. */
+function imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable) {
+    const cache = cacheAvailable ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
+    return (0,commands/* buildxBuildArgs */.Ct)(img, {
+        builder,
+        platforms: img.platforms,
+        cacheFrom: cache.from,
+        cacheTo: cache.to,
+        metadataFile,
+        output: 'load',
+        progress: 'plain'
+    });
+}
+async function buildImages(plan, builder, runner, tmp, cacheAvailable) {
+    const results = [];
+    for (const [i, img] of plan.images.entries()) {
+        const metadataFile = (0,external_node_path_.join)(tmp, `metadata-${i}.json`);
+        const args = imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable);
+        const started = Date.now();
+        const res = await core/* group */.Os(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));
+        const seconds = (Date.now() - started) / 1000;
+        const steps = countSteps(`${res.stdout}\n${res.stderr}`);
+        let metadata = {};
+        try {
+            metadata = JSON.parse((0,external_node_fs_.readFileSync)(metadataFile, 'utf8'));
+            (0,external_node_fs_.rmSync)(metadataFile, { force: true });
+        }
+        catch {
+            // no metadata file: the build output says why
+        }
+        core/* info */.pq(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
+        results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata });
+    }
+    return results;
+}
+
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
@@ -32554,60 +32614,6 @@ async function setupBuilder(mode, runner, runId) {
     return choice;
 }
 
-;// CONCATENATED MODULE: ./src/run/build.ts
-// Builds every image of the plan for all its platforms into the engine's image store (--load),
-// where the smoke tests run it and from where exactly that result is pushed.
-
-
-
-
-/** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
-function countSteps(log) {
-    const steps = new Set();
-    const cached = new Set();
-    for (const line of log.split('\n')) {
-        const m = /^#(\d+) (\[.*\]|CACHED)/.exec(line);
-        if (!m || !m[1])
-            continue;
-        if (m[2] === 'CACHED')
-            cached.add(m[1]);
-        else if (/^\[[^\]]*\d+\/\d+\]/.test(m[2] ?? ''))
-            steps.add(m[1]);
-    }
-    return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
-}
-async function buildImages(plan, builder, runner, tmp, cacheAvailable) {
-    const results = [];
-    for (const [i, img] of plan.images.entries()) {
-        const metadataFile = (0,external_node_path_.join)(tmp, `metadata-${i}.json`);
-        const cache = cacheAvailable ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
-        const args = (0,commands/* buildxBuildArgs */.Ct)(img, {
-            builder,
-            platforms: img.platforms,
-            cacheFrom: cache.from,
-            cacheTo: cache.to,
-            metadataFile,
-            output: 'load'
-        });
-        args.splice(2, 0, '--progress=plain');
-        const started = Date.now();
-        const res = await core/* group */.Os(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));
-        const seconds = (Date.now() - started) / 1000;
-        const steps = countSteps(`${res.stdout}\n${res.stderr}`);
-        let metadata = {};
-        try {
-            metadata = JSON.parse((0,external_node_fs_.readFileSync)(metadataFile, 'utf8'));
-            (0,external_node_fs_.rmSync)(metadataFile, { force: true });
-        }
-        catch {
-            // no metadata file: the build output says why
-        }
-        core/* info */.pq(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-        results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata });
-    }
-    return results;
-}
-
 // EXTERNAL MODULE: ./src/run/retry.ts
 var run_retry = __nccwpck_require__(1191);
 ;// CONCATENATED MODULE: ./src/run/push.ts
@@ -32655,7 +32661,8 @@ async function pushImage(img, runner, pushed, retry = run_retry/* DEFAULT_RETRY 
     const pushedRefs = [];
     for (const ref of img.refs) {
         const res = await core/* group */.Os(`Push ${ref}`, () => (0,run_retry/* withRetry */.bD)(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
-        core/* info */.pq(`Pushed ${ref}${parsePushDigest(res.stdout) ? ` (${parsePushDigest(res.stdout)})` : ''}`);
+        const digest = parsePushDigest(res.stdout);
+        core/* info */.pq(`Pushed ${ref}${digest ? ` (${digest})` : ''}`);
         pushedRefs.push(ref);
         pushed(ref);
     }
@@ -32806,16 +32813,10 @@ function smokeFailureMessage(failed) {
 
 
 
+
 async function runPipeline(plan, runner, hooks, env) {
     const pushedRefs = [];
-    const outcomes = plan.images.map((i) => ({
-        name: i.name,
-        tags: i.refs,
-        digest: '',
-        platforms: i.platforms,
-        smoke: 'skipped',
-        size: {}
-    }));
+    const outcomes = planOutcomes(plan);
     const result = { images: outcomes, pushed: false, pushedRefs };
     const tmp = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(env.tempDir ?? (0,external_node_os_.tmpdir)(), 'gdp-run-'));
     try {
@@ -32905,6 +32906,7 @@ var run_state = __nccwpck_require__(4352);
 
 
 
+
 async function main(env = process.env) {
     let plan;
     try {
@@ -32964,17 +32966,7 @@ function plannedCommands(plan) {
     if (plan.push)
         for (const r of plan.registries)
             cmds.push((0,commands/* loginArgs */.be)(r.registry, r.username));
-    plan.images.forEach((img, i) => {
-        const c = (0,commands/* cacheArgs */.a2)(plan.cache, img);
-        cmds.push((0,commands/* buildxBuildArgs */.Ct)(img, {
-            builder: '<builder>',
-            platforms: img.platforms,
-            cacheFrom: c.from,
-            cacheTo: c.to,
-            metadataFile: `<tmp>/metadata-${i}.json`,
-            output: 'load'
-        }));
-    });
+    plan.images.forEach((img, i) => cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none')));
     for (const img of plan.images) {
         if (!img.smoke.enabled)
             continue;
@@ -33002,7 +32994,14 @@ function plannedCommands(plan) {
 /* harmony export */ });
 /* unused harmony export contextArg */
 function buildxBuildArgs(img, o) {
-    const a = ['buildx', 'build', `--builder=${o.builder}`, `--platform=${o.platforms.join(',')}`, `--file=${img.dockerfile}`];
+    const a = [
+        'buildx',
+        'build',
+        ...(o.progress ? [`--progress=${o.progress}`] : []),
+        `--builder=${o.builder}`,
+        `--platform=${o.platforms.join(',')}`,
+        `--file=${img.dockerfile}`
+    ];
     if (img.target)
         a.push(`--target=${img.target}`);
     for (const r of img.refs)
@@ -33271,7 +33270,7 @@ class DockerCli {
         this.env = env;
     }
     async docker(args, opts = {}) {
-        const r = await _actions_exec__WEBPACK_IMPORTED_MODULE_0__.getExecOutput('docker', args, {
+        const r = await _actions_exec__WEBPACK_IMPORTED_MODULE_0__/* .getExecOutput */ .H('docker', args, {
             env: this.env,
             input: opts.input === undefined ? undefined : Buffer.from(opts.input),
             silent: opts.silent ?? false,
@@ -44001,7 +44000,7 @@ function getIDToken(aud) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  getExecOutput: () => (/* binding */ getExecOutput)
+  H: () => (/* binding */ getExecOutput)
 });
 
 // UNUSED EXPORTS: exec

@@ -1,6 +1,7 @@
 // Reads what the runner tells the action about the workflow run: GITHUB_* variables and the event
 // payload file. The only place that reads them; everything downstream takes an EventContext.
 import { readFileSync } from 'node:fs';
+import { getExecOutput } from '@actions/exec';
 import type { EventContext } from './plan/types.js';
 
 export function readEventContext(env: NodeJS.ProcessEnv, commitTime?: number): EventContext {
@@ -39,7 +40,6 @@ function commitTimeFromPayload(payload: Record<string, unknown>): number | undef
 /** The commit's time from git in the workspace (the checkout), or undefined when git cannot tell. */
 export async function gitCommitTime(workspace: string, sha: string): Promise<number | undefined> {
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
-  const { getExecOutput } = await import('@actions/exec');
   try {
     const r = await getExecOutput('git', ['-C', workspace, 'log', '-1', '--format=%ct', sha], { silent: true, ignoreReturnCode: true });
     const t = Number(r.stdout.trim());

@@ -2,7 +2,8 @@
 import * as core from '@actions/core';
 import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
-import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from './plan/commands.js';
+import { loginArgs, smokeRunArgs } from './plan/commands.js';
+import { imageBuildArgs } from './run/build.js';
 import { buildPlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
@@ -74,19 +75,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 export function plannedCommands(plan: Plan): string[][] {
   const cmds: string[][] = [];
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
-  plan.images.forEach((img, i) => {
-    const c = cacheArgs(plan.cache, img);
-    cmds.push(
-      buildxBuildArgs(img, {
-        builder: '<builder>',
-        platforms: img.platforms,
-        cacheFrom: c.from,
-        cacheTo: c.to,
-        metadataFile: `<tmp>/metadata-${i}.json`,
-        output: 'load'
-      })
-    );
-  });
+  plan.images.forEach((img, i) => cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none')));
   for (const img of plan.images) {
     if (!img.smoke.enabled) continue;
     for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch()))

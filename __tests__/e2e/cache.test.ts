@@ -4,33 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
-import {
-  docker,
-  localPublishInputs,
-  REGISTRY,
-  REGISTRY_PASSWORD,
-  REGISTRY_USER,
-  ROOT,
-  runAction,
-  uniqueRepo,
-  type ActionRun
-} from './harness.js';
-
-/** platform → manifest digest of repo:tag in the registry, without attestations. */
-async function platformDigests(repo: string, tag: string): Promise<Record<string, string>> {
-  const auth = `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`;
-  const r = await fetch(`http://${REGISTRY.replace('localhost', '127.0.0.1')}/v2/${repo}/manifests/${tag}`, {
-    headers: { Authorization: auth, Accept: 'application/vnd.oci.image.index.v1+json' }
-  });
-  const text = await r.text();
-  if (r.status !== 200) throw new Error(`GET ${repo}:${tag} from the registry: ${r.status} ${text}`);
-  const idx = JSON.parse(text) as { manifests: { digest: string; platform?: { os: string; architecture: string } }[] };
-  return Object.fromEntries(
-    idx.manifests
-      .filter((m) => m.platform && m.platform.os !== 'unknown')
-      .map((m) => [`${m.platform?.os}/${m.platform?.architecture}`, m.digest])
-  );
-}
+import { docker, localPublishInputs, platformManifests, REGISTRY, ROOT, runAction, uniqueRepo, type ActionRun } from './harness.js';
 
 describe('gha cache: two runs of the same commit', () => {
   const ns = uniqueRepo('cache');
@@ -77,11 +51,11 @@ describe('gha cache: two runs of the same commit', () => {
       cache = await startCacheServer();
       emptyBuilder();
       runs.push(await checked(run()));
-      digests.push(await Promise.all(repos.map((r) => platformDigests(r, 'v2.3.1'))));
+      digests.push(await Promise.all(repos.map((r) => platformManifests(r, 'v2.3.1'))));
       statsAfterFirst = { ...cache.stats };
       emptyBuilder();
       runs.push(await checked(run()));
-      digests.push(await Promise.all(repos.map((r) => platformDigests(r, 'v2.3.1'))));
+      digests.push(await Promise.all(repos.map((r) => platformManifests(r, 'v2.3.1'))));
     },
     20 * 60 * 1000
   );

@@ -169,14 +169,21 @@ interface Descriptor {
 }
 
 /** Platforms of an index, without provenance attestations (unknown/unknown). */
-export async function indexPlatforms(repo: string, tag: string): Promise<string[]> {
+/** platform → manifest digest of repo:tag in the registry, without provenance attestations (unknown/unknown). */
+export async function platformManifests(repo: string, tag: string): Promise<Record<string, string>> {
   const r = await registryGet(`${repo}/manifests/${tag}`);
+  if (r.status !== 200) throw new Error(`GET ${repo}:${tag} from the registry: ${r.status} ${JSON.stringify(r.json)}`);
   const idx = r.json as { manifests?: Descriptor[] };
-  return (idx.manifests ?? [])
-    .map((d) => d.platform)
-    .filter((p): p is NonNullable<Descriptor['platform']> => !!p && p.os !== 'unknown')
-    .map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/'))
-    .sort();
+  return Object.fromEntries(
+    (idx.manifests ?? [])
+      .filter((d) => d.platform && d.platform.os !== 'unknown')
+      .map((d) => [[d.platform?.os, d.platform?.architecture, d.platform?.variant].filter(Boolean).join('/'), d.digest])
+  );
+}
+
+/** Platforms of an index, without provenance attestations. */
+export async function indexPlatforms(repo: string, tag: string): Promise<string[]> {
+  return Object.keys(await platformManifests(repo, tag)).sort();
 }
 
 /** The labels of one platform's image config. */

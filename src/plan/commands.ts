@@ -10,10 +10,19 @@ export interface BuildOptions {
   metadataFile: string;
   /** load: into the engine's image store (smoke-tested, then pushed from there). */
   output: 'load' | 'push' | 'none';
+  /** BuildKit progress output; 'plain' gives the step log the cache counting reads. */
+  progress?: 'plain';
 }
 
 export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
-  const a = ['buildx', 'build', `--builder=${o.builder}`, `--platform=${o.platforms.join(',')}`, `--file=${img.dockerfile}`];
+  const a = [
+    'buildx',
+    'build',
+    ...(o.progress ? [`--progress=${o.progress}`] : []),
+    `--builder=${o.builder}`,
+    `--platform=${o.platforms.join(',')}`,
+    `--file=${img.dockerfile}`
+  ];
   if (img.target) a.push(`--target=${img.target}`);
   for (const r of img.refs) a.push(`--tag=${r}`);
   for (const [k, v] of Object.entries(img.labels)) a.push(`--label=${k}=${v}`);

@@ -29,6 +29,20 @@ export function countSteps(log: string): { cached: number; total: number } {
   return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
 }
 
+/** The build command of one image of the plan: what a real run starts and a dry run prints. */
+export function imageBuildArgs(plan: Plan, img: PlannedImage, builder: string, metadataFile: string, cacheAvailable: boolean): string[] {
+  const cache = cacheAvailable ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  return buildxBuildArgs(img, {
+    builder,
+    platforms: img.platforms,
+    cacheFrom: cache.from,
+    cacheTo: cache.to,
+    metadataFile,
+    output: 'load',
+    progress: 'plain'
+  });
+}
+
 export async function buildImages(
   plan: Plan,
   builder: string,
@@ -39,16 +53,7 @@ export async function buildImages(
   const results: BuildResult[] = [];
   for (const [i, img] of plan.images.entries()) {
     const metadataFile = join(tmp, `metadata-${i}.json`);
-    const cache = cacheAvailable ? cacheArgs(plan.cache, img) : { from: [], to: [] };
-    const args = buildxBuildArgs(img, {
-      builder,
-      platforms: img.platforms,
-      cacheFrom: cache.from,
-      cacheTo: cache.to,
-      metadataFile,
-      output: 'load'
-    });
-    args.splice(2, 0, '--progress=plain');
+    const args = imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable);
     const started = Date.now();
     const res = await core.group(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));
     const seconds = (Date.now() - started) / 1000;

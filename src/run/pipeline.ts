@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
-import type { ImageOutcome } from '../report.js';
+import { planOutcomes, type ImageOutcome } from '../report.js';
 import { setupBuilder } from './builder.js';
 import { buildImages } from './build.js';
 import { login } from './login.js';
@@ -37,14 +37,7 @@ export interface PipelineEnv {
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
   const pushedRefs: string[] = [];
-  const outcomes: ImageOutcome[] = plan.images.map((i) => ({
-    name: i.name,
-    tags: i.refs,
-    digest: '',
-    platforms: i.platforms,
-    smoke: 'skipped',
-    size: {}
-  }));
+  const outcomes: ImageOutcome[] = planOutcomes(plan);
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   try {

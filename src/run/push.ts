@@ -68,7 +68,8 @@ export async function pushImage(
   const pushedRefs: string[] = [];
   for (const ref of img.refs) {
     const res = await core.group(`Push ${ref}`, () => withRetry(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
-    core.info(`Pushed ${ref}${parsePushDigest(res.stdout) ? ` (${parsePushDigest(res.stdout)})` : ''}`);
+    const digest = parsePushDigest(res.stdout);
+    core.info(`Pushed ${ref}${digest ? ` (${digest})` : ''}`);
     pushedRefs.push(ref);
     pushed(ref);
   }
