@@ -148,4 +148,5 @@ if [ "${1:-}" = "--print-env" ]; then
   echo "export GDP_REGISTRY=localhost:$REGISTRY_PORT GDP_REGISTRY_USER=$REGISTRY_USER GDP_REGISTRY_PASSWORD=$REGISTRY_PASSWORD"
   echo "export GDP_REGISTRY2=localhost:$REGISTRY2_PORT GDP_REGISTRY2_USER=$REGISTRY2_USER GDP_REGISTRY2_PASSWORD=$REGISTRY2_PASSWORD"
 fi
+bash "$HERE/remote-engine.sh" "$@" # second engine over ssh (builder-endpoints tests)
 log "ready: docker $(docker version --format '{{.Server.Version}}'), registries localhost:$REGISTRY_PORT and localhost:$REGISTRY2_PORT"

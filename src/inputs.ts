@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { posix, relative, resolve, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ImageInput, Inputs, RegistryLogin, SmokeSpec, Tristate } from './plan/types.js';
+import type { BuilderEndpoint, ImageInput, Inputs, RegistryLogin, SmokeSpec, Tristate } from './plan/types.js';
 
 export class InputError extends Error {
   constructor(input: string, value: unknown, expected: string) {
@@ -78,7 +78,9 @@ export function readInputs(get: InputGetter): Inputs {
     builder: oneOf('builder', get('builder'), ['auto', 'docker', 'docker-container'] as const, 'auto'),
     buildArgs: parseKeyValueLines('build-args', get('build-args')),
     smokePlatforms: oneOf('smoke-platforms', get('smoke-platforms'), ['native', 'all'] as const, 'native'),
-    dryRun: bool('dry-run', get('dry-run'), false)
+    dryRun: bool('dry-run', get('dry-run'), false),
+    goCache: oneOf('go-cache', get('go-cache'), ['auto', 'false'] as const, 'auto'),
+    builderEndpoints: parseBuilderEndpoints(get('builder-endpoints'))
   };
 }
 
@@ -280,6 +282,43 @@ function parseRegistries(get: InputGetter): RegistryLogin[] {
     seen.add(r.registry);
   }
   return out;
+}
+
+const ENDPOINTS_SHAPE = 'a YAML list of {endpoint, platforms}, e.g. "- endpoint: ssh://builder@arm-host\\n  platforms: linux/arm64"';
+
+/** builder-endpoints: remote engines that build the listed platforms natively. */
+export function parseBuilderEndpoints(raw: string): BuilderEndpoint[] {
+  if (raw.trim() === '') return [];
+  let doc: unknown;
+  try {
+    doc = parseYaml(raw);
+  } catch (e) {
+    throw new InputError('builder-endpoints', raw, `${ENDPOINTS_SHAPE} (YAML error: ${firstLine(e)})`);
+  }
+  const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
+  if (!list) throw new InputError('builder-endpoints', raw, ENDPOINTS_SHAPE);
+  const owner = new Map<string, number>();
+  return list.map((item, i) => {
+    const where = `builder-endpoints[${i}]`;
+    if (!isMap(item)) throw new InputError(where, item, ENDPOINTS_SHAPE);
+    for (const k of Object.keys(item))
+      if (k !== 'endpoint' && k !== 'platforms') throw new InputError(`${where}.${k}`, k, 'the keys endpoint, platforms');
+    const endpoint = optString(`${where}.endpoint`, item.endpoint);
+    // The endpoint becomes an argument of `docker context create`: never something that reads as a flag.
+    if (endpoint === undefined || !/^(ssh|tcp):\/\/[A-Za-z0-9._~@:[\]-]+(\/[A-Za-z0-9._~/-]*)?$/.test(endpoint)) {
+      throw new InputError(`${where}.endpoint`, item.endpoint, 'ssh://user@host[:port] or tcp://host:port');
+    }
+    const p = item.platforms;
+    const text = Array.isArray(p) ? p.map(String).join(',') : typeof p === 'string' ? p : '';
+    const platforms = parsePlatforms(`${where}.platforms`, text, []);
+    for (const pl of platforms) {
+      const first = owner.get(pl);
+      if (first !== undefined)
+        throw new InputError(`${where}.platforms`, pl, `a platform no other endpoint builds (builder-endpoints[${first}] has it)`);
+      owner.set(pl, i);
+    }
+    return { endpoint, platforms };
+  });
 }
 
 export function parseKeyValueLines(input: string, raw: string): Record<string, string> {

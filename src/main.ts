@@ -1,5 +1,9 @@
 // The main step: read and validate everything, make the plan, then print it (dry run) or run it.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
+import { applyChecks } from './plan/check.js';
 import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
 import { loginArgs, smokeRunArgs } from './plan/commands.js';
@@ -24,6 +28,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
     plan = buildPlan(inputs, readEventContext(env, commitTime));
     for (const n of plan.notices) core.notice(n);
+    checkDockerfiles(plan, env.GITHUB_WORKSPACE || process.cwd());
     if (inputs.dryRun) {
       core.info(describePlan(plan, plannedCommands(plan)));
       setOutputs(plan, planOutcomes(plan), false);
@@ -50,25 +55,65 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       builderCreated: (b) => {
         state.builder = b;
         saveState(state);
+      },
+      goCacheReady: (entry) => {
+        state.goCache = [...(state.goCache ?? []), entry];
+        saveState(state);
       }
     },
     {
-      runId: env.GITHUB_RUN_ID || String(process.pid),
+      runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
       ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
       tempDir: env.RUNNER_TEMP
     }
   );
-  setOutputs(plan, res.images, res.pushed);
-  const note = res.error ? `Failed: ${res.error.message.split('\n')[0]}` : res.pushed ? 'Pushed.' : `Not pushed: ${plan.pushReason}.`;
+  setOutputs(plan, res.images, res.pushed, res.pushedRefs);
+  // A run that fails after pushing some tags says exactly which refs are in a registry and which not.
+  const notPushed = plan.images.flatMap((i) => i.refs).filter((r) => !res.pushedRefs.includes(r));
+  const partial =
+    res.error && res.pushedRefs.length > 0
+      ? `Pushed before the failure: ${res.pushedRefs.join(', ')}. Not pushed: ${notPushed.join(', ')}.`
+      : '';
+  const note = res.error
+    ? `Failed: ${res.error.message.split('\n')[0]}${partial ? ` ${partial}` : ''}`
+    : res.pushed
+      ? 'Pushed.'
+      : `Not pushed: ${plan.pushReason}.`;
   try {
-    await writeSummary(plan, res.images, res.pushed, note);
+    await writeSummary(plan, res.images, res.pushed, note, plan.push ? res.pushedRefs : undefined);
   } catch (e) {
     core.warning(`Could not write the job summary: ${(e as Error).message}`);
   }
   if (res.error) {
-    if (res.pushedRefs.length > 0) core.error(`Pushed before the failure: ${res.pushedRefs.join(', ')}`);
+    if (partial) core.error(partial);
     core.setFailed(res.error.message);
   }
+}
+
+/**
+ * The Dockerfile check: findings go to the log as annotations on the Dockerfile line. A Dockerfile
+ * the check cannot read is a warning (BuildKit has the last word), never a failed run.
+ */
+function checkDockerfiles(plan: Plan, workspace: string): void {
+  let log: string[];
+  try {
+    log = applyChecks(plan, (f) => readFileSync(resolve(workspace, f), 'utf8'), `linux/${nodeArch()}`, availableParallelism());
+  } catch (e) {
+    core.warning(`Dockerfile check skipped: ${(e as Error).message}`);
+    for (const img of plan.images) delete img.check;
+    return;
+  }
+  for (const img of plan.images) {
+    const findings = img.check?.findings ?? [];
+    if (findings.length === 0) core.info(`Dockerfile check of ${img.name} (${img.dockerfile}): no findings`);
+    for (const f of findings) {
+      const text = `${img.name}: ${img.dockerfile}:${f.line}: ${f.message}`;
+      const props = { title: `Dockerfile check (${f.code})`, file: img.dockerfile, startLine: f.line };
+      if (f.severity === 'warning') core.warning(text, props);
+      else core.notice(text, props);
+    }
+  }
+  for (const l of log) core.notice(l);
 }
 
 /** Every docker command a real run of the plan would start (for the dry-run print). */

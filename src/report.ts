@@ -11,16 +11,42 @@ export interface ImageOutcome {
   size: Record<string, number>;
   buildSeconds?: number;
   cache?: string;
+  goCache?: string;
 }
 
-export function setOutputs(plan: Plan, images: ImageOutcome[], pushed: boolean): void {
+/** Pure: an image counts as pushed when every one of its tags was pushed. */
+export function imagePushed(img: ImageOutcome, pushedRefs: readonly string[]): boolean {
+  return img.tags.length > 0 && img.tags.every((t) => pushedRefs.includes(t));
+}
+
+/**
+ * Pure: the `images` output. `pushed` per image; when the plan pushes, an image none of whose tags
+ * reached the registry has no digest (it is in no registry).
+ */
+export function imagesOutput(plan: Plan, images: ImageOutcome[], pushedRefs: readonly string[]): string {
+  return JSON.stringify(
+    images.map((img) => ({
+      name: img.name,
+      tags: img.tags,
+      digest: plan.push && !img.tags.some((t) => pushedRefs.includes(t)) ? '' : img.digest,
+      platforms: img.platforms,
+      smoke: img.smoke,
+      size: img.size,
+      pushed: imagePushed(img, pushedRefs)
+    }))
+  );
+}
+
+/**
+ * `pushed` is true only when the run pushed every image; `pushed-tags` lists exactly the refs that
+ * were pushed, also when the run failed half-way (a registry that went away).
+ */
+export function setOutputs(plan: Plan, images: ImageOutcome[], pushed: boolean, pushedRefs: readonly string[] = []): void {
   core.setOutput('version', plan.release.version ?? '');
   core.setOutput('tags', plan.images.flatMap((i) => i.refs).join('\n'));
-  core.setOutput(
-    'images',
-    JSON.stringify(images.map(({ name, tags, digest, platforms, smoke, size }) => ({ name, tags, digest, platforms, smoke, size })))
-  );
+  core.setOutput('images', imagesOutput(plan, images, pushedRefs));
   core.setOutput('pushed', pushed ? 'true' : 'false');
+  core.setOutput('pushed-tags', pushedRefs.join('\n'));
 }
 
 export function planOutcomes(plan: Plan): ImageOutcome[] {
@@ -43,6 +69,14 @@ export function describePlan(plan: Plan, commands: string[][]): string {
     lines.push('  tags:', ...img.refs.map((r) => `    ${r}`));
     lines.push('  labels:', ...Object.entries(img.labels).map(([k, v]) => `    ${k}=${v}`));
     lines.push('  build args:', ...Object.entries(img.buildArgs).map(([k, v]) => `    ${k}=${v}`));
+    if (img.check) {
+      lines.push(
+        `  Dockerfile check: ${img.check.findings.length === 0 ? 'no findings' : ''}`,
+        ...img.check.findings.map((f) => `    line ${f.line} (${f.severity}): ${f.message}`),
+        `  RUN steps execute on: ${img.check.executes.join(', ') || '(none)'}`,
+        `  Go cache mounts: ${img.check.goCache ? img.check.goCache.mounts.map((m) => m.target).join(', ') : '(none)'}`
+      );
+    }
     lines.push(
       `  smoke: ${img.smoke.enabled ? `docker run --rm ${[img.smoke.entrypoint ? `--entrypoint ${img.smoke.entrypoint}` : '', img.refs[0], ...img.smoke.args].filter(Boolean).join(' ')} (timeout ${img.smoke.timeoutSeconds} s${img.smoke.expect ? `, expect /${img.smoke.expect}/` : ''})` : 'off'}`
     );
@@ -65,20 +99,37 @@ export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string
       img.platforms
         .map((p) => (img.size[p] !== undefined ? `${esc(p)}: ${mb(img.size[p])}` : ''))
         .filter(Boolean)
-        .join('<br>') || '(not pushed)'
+        .join('<br>') || (pushed ? '(not read back from the registry)' : '(not pushed)')
     ],
     ['Digest', img.digest ? `<code>${esc(img.digest)}</code>` : ''],
     ['Tags', img.tags.map((t) => `<code>${esc(t)}</code>`).join('<br>')],
     ['Smoke test', img.smoke],
     ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
     ['Cache', esc(img.cache ?? '')],
+    ['Go cache', esc(img.goCache ?? 'no cache mounts')],
     ['Pushed', pushed ? 'yes' : 'no']
   ];
 }
 
-export async function writeSummary(plan: Plan, images: ImageOutcome[], pushed: boolean, note: string): Promise<void> {
+/** `pushedRefs`, when given, says per image whether it was pushed (a run that failed half-way). */
+export async function writeSummary(
+  plan: Plan,
+  images: ImageOutcome[],
+  pushed: boolean,
+  note: string,
+  pushedRefs?: readonly string[]
+): Promise<void> {
   const s = core.summary.addHeading('go-docker-publish', 2);
   s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
+  const findings = plan.images.flatMap((img) =>
+    (img.check?.findings ?? []).map((f) => `<li><code>${esc(img.dockerfile)}:${f.line}</code> ${esc(f.severity)}: ${esc(f.message)}</li>`)
+  );
+  if (plan.images.some((i) => i.check)) {
+    s.addRaw(
+      `<p>Dockerfile check: ${findings.length === 0 ? 'no findings.' : ''}</p>${findings.length ? `<ul>${findings.join('')}</ul>` : ''}`,
+      true
+    );
+  }
   for (const img of images) {
     s.addHeading(esc(img.name), 3);
     s.addTable([
@@ -86,7 +137,7 @@ export async function writeSummary(plan: Plan, images: ImageOutcome[], pushed: b
         { data: 'Field', header: true },
         { data: 'Value', header: true }
       ],
-      ...summaryRows(img, pushed)
+      ...summaryRows(img, pushedRefs ? imagePushed(img, pushedRefs) : pushed)
     ]);
   }
   await s.write();

@@ -34,7 +34,9 @@ describe('readInputs', () => {
       builder: 'auto',
       buildArgs: {},
       smokePlatforms: 'native',
-      dryRun: false
+      dryRun: false,
+      goCache: 'auto',
+      builderEndpoints: []
     });
   });
 
@@ -85,6 +87,21 @@ describe('readInputs', () => {
     ]);
   });
 
+  it('reads builder-endpoints as a list of {endpoint, platforms}', () => {
+    const i = readInputs(
+      getter({
+        images: 'name: a',
+        'builder-endpoints':
+          '- endpoint: ssh://builder@arm-host:2222\n  platforms: [linux/arm64, linux/arm/v7]\n- {endpoint: "tcp://10.0.0.5:2375", platforms: linux/riscv64}'
+      })
+    );
+    expect(i.builderEndpoints).toEqual([
+      { endpoint: 'ssh://builder@arm-host:2222', platforms: ['linux/arm64', 'linux/arm/v7'] },
+      { endpoint: 'tcp://10.0.0.5:2375', platforms: ['linux/riscv64'] }
+    ]);
+    expect(readInputs(getter({ images: 'name: a', 'go-cache': 'false' })).goCache).toBe('false');
+  });
+
   it('passes a white-space version on for the tag rules to reject', () => {
     expect(readInputs(getter({ images: 'name: a/b', version: '  ' })).version).toBe('  ');
   });
@@ -110,7 +127,27 @@ describe('readInputs', () => {
       { images: 'name: a', registries: '- {registry: ghcr.io, username: u, password: p}\n- {registry: ghcr.io, username: v, password: q}' },
       /each registry once/
     ],
-    ['build-args', { images: 'name: a', 'build-args': 'NOEQUALS' }, /Input "build-args": "NOEQUALS".*KEY=VALUE/]
+    ['build-args', { images: 'name: a', 'build-args': 'NOEQUALS' }, /Input "build-args": "NOEQUALS".*KEY=VALUE/],
+    ['go-cache', { images: 'name: a', 'go-cache': 'yes' }, /Input "go-cache": "yes".*"auto" \| "false"/],
+    ['builder-endpoints', { images: 'name: a', 'builder-endpoints': '- endpoint: [' }, /Input "builder-endpoints".*YAML error/],
+    [
+      'builder-endpoints',
+      { images: 'name: a', 'builder-endpoints': '- endpoint: -H=evil\n  platforms: linux/arm64' },
+      /Input "builder-endpoints\[0\]\.endpoint": "-H=evil".*ssh:\/\/user@host/
+    ],
+    [
+      'builder-endpoints',
+      { images: 'name: a', 'builder-endpoints': '- endpoint: ssh://b@h\n  platforms: linux/sparc' },
+      /Input "builder-endpoints\[0\]\.platforms": "linux\/sparc"/
+    ],
+    [
+      'builder-endpoints',
+      {
+        images: 'name: a',
+        'builder-endpoints': '- {endpoint: "ssh://b@h", platforms: linux/arm64}\n- {endpoint: "ssh://c@h", platforms: linux/arm64}'
+      },
+      /builder-endpoints\[1\]\.platforms": "linux\/arm64".*builder-endpoints\[0\] has it/
+    ]
   ])('rejects bad %s input with a message naming it', (_input, m, msg) => {
     expect(() => readInputs(getter(m))).toThrow(InputError);
     expect(() => readInputs(getter(m))).toThrow(msg);

@@ -2,13 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from '../../src/plan/commands.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { chooseBuilder, parseInspect } from '../../src/run/builder.js';
-import { countSteps } from '../../src/run/build.js';
+import { cacheErrors, countSteps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { parsePushDigest, platformSizes } from '../../src/run/push.js';
 import { BINFMT_IMAGE, emulatedPlatforms, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
 import { summaryRows } from '../../src/report.js';
 import { isTransient, withRetry } from '../../src/run/retry.js';
-import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
+import type { ExecResult } from '../../src/run/runner.js';
+import { FakeRunner } from '../support/fake-runner.js';
 import { smokePlatforms } from '../../src/run/smoke.js';
 
 const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
@@ -157,6 +158,23 @@ describe('parsing docker output', () => {
     ].join('\n');
     expect(countSteps(log)).toEqual({ cached: 2, total: 3 });
   });
+  it('finds failed cache import and export steps (buildx 0.13 with ignore-error=true, cache service down)', () => {
+    const log = [
+      '#4 importing cache manifest from gha:13693230614255492665',
+      '#4 ERROR: Get "http://127.0.0.1:1/_apis/artifactcache/cache?keys=index-t-1": dial tcp 127.0.0.1:1: connect: connection refused',
+      '#6 [2/2] RUN echo 24123 > /n',
+      '#6 DONE 0.2s',
+      '#7 exporting to GitHub Actions Cache',
+      '#7 preparing build cache for export 0.0s done',
+      '#7 ERROR: error reserving cache: 503 Service Unavailable',
+      '------'
+    ].join('\n');
+    expect(cacheErrors(log)).toEqual({
+      import: 'Get "http://127.0.0.1:1/_apis/artifactcache/cache?keys=index-t-1": dial tcp 127.0.0.1:1: connect: connection refused',
+      export: 'error reserving cache: 503 Service Unavailable'
+    });
+    expect(cacheErrors('#8 exporting cache to registry\n#8 DONE 0.3s\n#9 [1/2] RUN x\n#9 ERROR: process did not complete')).toEqual({});
+  });
   it('reads the digest docker push prints', () => {
     expect(parsePushDigest(`v1: digest: sha256:${'a'.repeat(64)} size: 856\n`)).toBe(`sha256:${'a'.repeat(64)}`);
   });
@@ -181,21 +199,6 @@ describe('parsing docker output', () => {
   });
 });
 
-/** A fake runner: records every docker call and answers from a script. */
-class FakeRunner implements Runner {
-  calls: string[][] = [];
-  constructor(private readonly answer: (args: string[]) => Partial<ExecResult> = () => ({})) {}
-  async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push(args);
-    const r = { exitCode: 0, stdout: '', stderr: '', ...this.answer(args) };
-    if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`docker ${args[0]} failed`);
-    return r;
-  }
-  commands(): string[] {
-    return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));
-  }
-}
-
 const plan = (over: Partial<Plan> = {}): Plan => ({
   release: {
     version: 'v2.3.1',
@@ -217,6 +220,8 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   qemu: 'auto',
   builder: 'auto',
   smokePlatforms: 'native',
+  goCache: 'auto',
+  builderEndpoints: [],
   notices: [],
   ...over
 });
@@ -319,7 +324,17 @@ describe('job summary', () => {
       },
       true
     );
-    expect(rows.map((r) => r[0])).toEqual(['Platforms', 'Size', 'Digest', 'Tags', 'Smoke test', 'Build time', 'Cache', 'Pushed']);
+    expect(rows.map((r) => r[0])).toEqual([
+      'Platforms',
+      'Size',
+      'Digest',
+      'Tags',
+      'Smoke test',
+      'Build time',
+      'Cache',
+      'Go cache',
+      'Pushed'
+    ]);
     expect(Object.fromEntries(rows)).toMatchObject({
       Size: 'linux/amd64: 2.50 MB',
       Tags: '<code>a/b:&lt;v&gt;</code>',
@@ -373,6 +388,15 @@ describe('retries', () => {
     await expect(
       withRetry('docker push a/b:1', async () => Promise.reject(new Error(`try ${++n}: 503 Service Unavailable`)), noSleep)
     ).rejects.toThrow(/docker push a\/b:1 failed after 3 tries: try 3: 503/);
+  });
+  it("puts the last line of the output, the registry's answer, on the first line of the final error", async () => {
+    const out =
+      'docker push r/a:1 … exited with code 1:\nabc: Waiting\nunexpected status from HEAD request to http://r/v2/a/blobs/x: 503 Service Unavailable\n';
+    const err = await withRetry('docker push r/a:1', async () => Promise.reject(new Error(out)), noSleep).catch((e: Error) => e);
+    expect(err.message.split('\n')[0]).toBe(
+      'docker push r/a:1 failed after 3 tries: unexpected status from HEAD request to http://r/v2/a/blobs/x: 503 Service Unavailable'
+    );
+    expect(err.message).toContain(out.trim());
   });
   it('does not retry a fault that is not transient', async () => {
     let n = 0;

@@ -162,10 +162,22 @@ describe('version, tags, latest and push per event', () => {
     expect(resolveRelease(ctxFor('push-branch'), { latest: 'auto', semverTags: false }).fromFork).toBe(false);
   });
 
-  it('a hostile tag_name becomes a harmless tag, with a notice', () => {
-    const r = resolveRelease(release('v1.0.0";touch /tmp/pwned;"', false), { latest: 'auto', semverTags: true });
-    expect(r.tags[0]).toBe('v1.0.0--touch--tmp-pwned--');
-    expect(r.notices[0]).toMatch(/not a valid Docker tag: tagged "v1\.0\.0--touch--tmp-pwned--"/);
+  it.each([
+    [
+      'release',
+      'v1.0.0";touch /tmp/pwned;"',
+      /The release tag_name "v1\.0\.0\\";touch \/tmp\/pwned;\\"" is not valid: it contains "\\"" ";"/
+    ],
+    ['release', "v1'$(id)", /The release tag_name .* contains "'" "\$" "\(" "\)"/],
+    ['release', 'v1`id`', /contains "`"/]
+  ])('a %s version with quotes or shell metacharacters (%s) fails, naming where it came from', (_e, tag, msg) => {
+    expect(() => resolveRelease(release(tag, false), { latest: 'auto', semverTags: true })).toThrow(msg);
+  });
+
+  it('an input version with a shell metacharacter fails naming the input', () => {
+    expect(() => resolveRelease(ctxFor('release-published'), { version: 'v1;reboot', latest: 'auto', semverTags: false })).toThrow(
+      /Input "version" "v1;reboot" is not valid: it contains ";"/
+    );
   });
 
   it('a branch named $(id) or -x cannot become a flag', () => {
@@ -286,6 +298,8 @@ describe('plan', () => {
     buildArgs: { A: 'global', GOPROXY: 'direct' },
     smokePlatforms: 'native',
     dryRun: false,
+    goCache: 'auto',
+    builderEndpoints: [],
     ...over
   });
 

@@ -307,15 +307,15 @@ describe('tags without a version', () => {
 });
 
 describe('a version that is not a valid tag', () => {
-  it('a hostile release tag_name is sanitized, with a notice naming old and new', () => {
-    const hostile = 'v1.0.0";touch /tmp/pwned;"';
-    const r = resolve(release(hostile, false), { semverTags: true });
-    expect(r.version).toBe(hostile);
-    expect(r.tags[0]).toBe('v1.0.0--touch--tmp-pwned--');
+  it('a release tag_name that is not a tag (space, slash) is sanitized, with a notice naming old and new', () => {
+    const odd = 'Release 2026/11';
+    const r = resolve(release(odd, false), { semverTags: true });
+    expect(r.version).toBe(odd);
+    expect(r.tags[0]).toBe('Release-2026-11');
     for (const t of r.tags) expect(t).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
     expect(r.notices).toHaveLength(1);
-    expect(r.notices[0]).toContain(hostile);
-    expect(r.notices[0]).toContain('v1.0.0--touch--tmp-pwned--');
+    expect(r.notices[0]).toContain(odd);
+    expect(r.notices[0]).toContain('Release-2026-11');
   });
 
   it('build metadata: + becomes -, with a notice; still stable', () => {

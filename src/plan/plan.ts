@@ -64,6 +64,8 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
     qemu: inputs.qemu,
     builder: inputs.builder,
     smokePlatforms: inputs.smokePlatforms,
+    goCache: inputs.goCache,
+    builderEndpoints: inputs.builderEndpoints,
     notices
   };
 }

@@ -1,4 +1,5 @@
 // The typed contract between the pure half (inputs + event → Plan) and the half that runs docker.
+import type { GoCacheMount } from './go-cache.js';
 
 export type Tristate = 'auto' | 'true' | 'false';
 
@@ -59,6 +60,14 @@ export interface Inputs {
   buildArgs: Record<string, string>;
   smokePlatforms: 'native' | 'all';
   dryRun: boolean;
+  goCache: 'auto' | 'false';
+  builderEndpoints: BuilderEndpoint[];
+}
+
+/** A remote Docker engine that builds some platforms natively (input builder-endpoints). */
+export interface BuilderEndpoint {
+  endpoint: string; // ssh://user@host[:port], tcp://host:port, or a docker context name
+  platforms: string[];
 }
 
 /** What the version/tag rules work out from the event and inputs (src/plan/version.ts). */
@@ -91,6 +100,19 @@ export interface PlannedImage {
   labels: Record<string, string>;
   smoke: SmokeSpec;
   cacheScope: string;
+  /** What the Dockerfile check found (src/plan/check.ts); absent in a plan made without reading it. */
+  check?: DockerfileCheck;
+}
+
+/** What an image's Dockerfile means for the run: warnings, emulation, Go caches. */
+export interface DockerfileCheck {
+  findings: { line: number; severity: 'warning' | 'notice'; code: string; message: string }[];
+  /** Platforms on which some RUN step of the build executes (only the build platform when it cross-compiles). */
+  executes: string[];
+  /** Platforms for which a Go compile runs under emulation. */
+  goUnderEmulation: string[];
+  /** Cache mounts of the stages built, and the image of the stage that mounts them. */
+  goCache?: { baseImage: string; mounts: GoCacheMount[] };
 }
 
 export interface Plan {
@@ -103,5 +125,7 @@ export interface Plan {
   qemu: Inputs['qemu'];
   builder: Inputs['builder'];
   smokePlatforms: Inputs['smokePlatforms'];
+  goCache: Inputs['goCache'];
+  builderEndpoints: Inputs['builderEndpoints'];
   notices: string[];
 }

@@ -64,6 +64,8 @@ export function isFork(ctx: EventContext): boolean {
   return head.fork === true || head.full_name !== pr?.base?.repo?.full_name;
 }
 
+const UNSAFE_VERSION_CHARS = /["'`$;|&<>\\(){}!*?]/g;
+
 export function resolveRelease(ctx: EventContext, opts: VersionOptions): ReleaseInfo {
   const notices: string[] = [];
   const { version, source } = findVersion(ctx, opts.version);
@@ -78,6 +80,21 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
     return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
   }
 
+  // The version becomes a build arg (VERSION) that Dockerfiles splice into -ldflags and shell
+  // lines: quotes and shell metacharacters are refused, not passed on or silently changed.
+  const unsafe = [...new Set(version.match(UNSAFE_VERSION_CHARS) ?? [])];
+  if (unsafe.length > 0) {
+    const where = {
+      input: 'Input "version"',
+      release: 'The release tag_name',
+      dispatch: 'The dispatch input "version"',
+      tag: 'The pushed tag'
+    }[source as 'input' | 'release' | 'dispatch' | 'tag'];
+    throw new Error(
+      `${where} ${JSON.stringify(version)} is not valid: it contains ${unsafe.map((c) => JSON.stringify(c)).join(' ')}. ` +
+        'Expected a version of letters, digits and . _ - + / (e.g. v1.2.3)'
+    );
+  }
   const versionTag = sanitizeTag(version);
   if (source === 'input' && (versionTag === '' || version.length > 128)) {
     throw new Error(`Input "version": ${JSON.stringify(version)} cannot be a Docker tag (expected ${TAG_FORM})`);

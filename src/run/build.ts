@@ -14,6 +14,27 @@ export interface BuildResult {
   cachedSteps: number;
   totalSteps: number;
   metadata: Record<string, unknown>;
+  /** Cache import/export steps that failed (ignore-error=true keeps the build going). */
+  cacheErrors: CacheErrors;
+}
+
+export interface CacheErrors {
+  import?: string;
+  export?: string;
+}
+
+/** Pure: failed cache steps in plain progress output ("#N importing cache …" / "#N exporting … cache" then "#N ERROR: …"). */
+export function cacheErrors(log: string): CacheErrors {
+  const kind = new Map<string, 'import' | 'export'>();
+  const out: CacheErrors = {};
+  for (const line of log.split('\n')) {
+    const step = /^#(\d+) (importing cache|exporting (?:to GitHub Actions Cache|cache))/.exec(line);
+    if (step?.[1]) kind.set(step[1], step[2]?.startsWith('importing') ? 'import' : 'export');
+    const err = /^#(\d+) ERROR: (.*)$/.exec(line);
+    const k = err?.[1] ? kind.get(err[1]) : undefined;
+    if (k && err?.[2] && out[k] === undefined) out[k] = err[2];
+  }
+  return out;
 }
 
 /** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
@@ -66,7 +87,10 @@ export async function buildImages(
       // no metadata file: the build output says why
     }
     core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-    results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata });
+    const errors = cacheErrors(`${res.stdout}\n${res.stderr}`);
+    if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
+    if (errors.export) core.warning(`${img.name}: the build cache was not saved: ${errors.export}`);
+    results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata, cacheErrors: errors });
   }
   return results;
 }

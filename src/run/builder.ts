@@ -58,7 +58,13 @@ export function chooseBuilder(
   };
 }
 
-export async function setupBuilder(mode: 'auto' | 'docker' | 'docker-container', runner: Runner, runId: string): Promise<BuilderChoice> {
+/** onCreate is told the name before the create command runs: a failed bootstrap still leaves the builder behind. */
+export async function setupBuilder(
+  mode: 'auto' | 'docker' | 'docker-container',
+  runner: Runner,
+  runId: string,
+  onCreate: (name: string) => void = () => undefined
+): Promise<BuilderChoice> {
   const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
   const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
   const containerdStore = info.stdout.includes('io.containerd.snapshotter');
@@ -67,6 +73,7 @@ export async function setupBuilder(mode: 'auto' | 'docker' | 'docker-container',
     containerdStore
   };
   if (choice.create) {
+    onCreate(choice.name);
     await runner.docker([
       'buildx',
       'create',

@@ -15,11 +15,17 @@ export function createDockerConfig(baseEnv: NodeJS.ProcessEnv): DockerEnv {
   writeFileSync(join(dir, 'config.json'), '{}\n', { mode: 0o600 });
   const plugins = join(userConfig, 'cli-plugins');
   if (existsSync(plugins)) symlinkSync(plugins, join(dir, 'cli-plugins'));
+  return { dir, env: dockerEnv(dir, baseEnv) };
+}
+
+/** The environment of every docker command: the action's config, the user's buildx builders. */
+export function dockerEnv(dir: string, baseEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const userConfig = baseEnv.DOCKER_CONFIG || join(baseEnv.HOME || homedir(), '.docker');
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
   env.DOCKER_CONFIG = dir;
   env.BUILDX_CONFIG = baseEnv.BUILDX_CONFIG || join(userConfig, 'buildx');
-  return { dir, env };
+  return env;
 }
 
 export function removeDockerConfig(dir: string): void {

@@ -10,14 +10,17 @@ import { setupBuilder } from './builder.js';
 import { buildImages } from './build.js';
 import { login } from './login.js';
 import { pushImage } from './push.js';
-import { setupQemu } from './qemu.js';
+import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
+import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
-import { smokeAll, smokeFailureMessage } from './smoke.js';
+import { smokeAll, smokeFailureMessage, smokePlatforms } from './smoke.js';
 
 export interface PipelineHooks {
   /** Called as soon as something exists that post must undo. */
   loggedIn(registry: string): void;
   builderCreated(name: string): void;
+  /** A Go cache post must save (it was restored, or nothing was saved yet). */
+  goCacheReady?(entry: GoCacheEntry): void;
 }
 
 export interface PipelineResult {
@@ -33,6 +36,8 @@ export interface PipelineEnv {
   /** True when ACTIONS_CACHE_URL and ACTIONS_RUNTIME_TOKEN are there for buildx's gha cache. */
   ghaCacheAvailable: boolean;
   tempDir?: string;
+  /** The cache service for the Go caches (@actions/cache unless a test passes a fake). */
+  cacheStore?: CacheStore;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -42,9 +47,12 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   try {
     const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
-    await setupQemu(plan.qemu, allPlatforms, runner);
-    const builder = await setupBuilder(plan.builder, runner, env.runId);
-    if (builder.create) hooks.builderCreated(builder.name);
+    await setupQemu(
+      plan.qemu,
+      plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())),
+      runner
+    );
+    const builder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
     const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
     if (!builder.containerdStore && multi.length > 0) {
       // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
@@ -63,13 +71,16 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       );
       cacheAvailable = false;
     }
+    await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
     const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable);
     builds.forEach((b, i) => {
       const o = outcomes[i];
       if (!o) return;
       o.buildSeconds = b.seconds;
       o.cache = cacheAvailable
-        ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached`
+        ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
+          (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
+          (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
         : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
     });
 
@@ -108,4 +119,37 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     rmSync(tmp, { recursive: true, force: true });
   }
   return result;
+}
+
+async function restoreGoCaches(
+  plan: Plan,
+  builder: string,
+  runner: Runner,
+  hooks: PipelineHooks,
+  env: PipelineEnv,
+  outcomes: ImageOutcome[]
+): Promise<void> {
+  const store = env.cacheStore ?? actionsCache;
+  for (const [i, img] of plan.images.entries()) {
+    const o = outcomes[i];
+    const spec = img.check?.goCache;
+    if (!o || !spec) continue;
+    if (plan.goCache === 'false') {
+      o.goCache = 'off (go-cache: false)';
+      continue;
+    }
+    if (!store.available()) {
+      o.goCache = 'off: no cache service (not running on GitHub Actions?)';
+      core.info(`Go cache of ${img.name}: the GitHub Actions cache service is not available here`);
+      continue;
+    }
+    const entry = makeEntry(
+      { image: img.name, scope: img.cacheScope, platforms: img.platforms, context: img.context, ...spec, run: env.runId },
+      builder
+    );
+    const hit = await restoreGoCache(entry, runner, store);
+    if (hit) entry.restoredKey = hit;
+    o.goCache = hit ? `restored ${hit}` : 'cold: nothing restored';
+    hooks.goCacheReady?.(entry);
+  }
 }

@@ -2,6 +2,10 @@
 // and installing the missing ones with a pinned tonistiigi/binfmt image.
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
+import { archOf, emulatedPlatforms } from '../plan/platforms.js';
+import type { Plan, PlannedImage } from '../plan/types.js';
+
+export { archOf, emulatedPlatforms };
 import type { Runner } from './runner.js';
 
 export const BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v9.2.2';
@@ -21,13 +25,6 @@ const BINFMT_NAMES: Record<string, string> = {
   loong64: 'qemu-loongarch64'
 };
 
-/** Architectures a host of each architecture runs without emulation. */
-const NATIVE: Record<string, string[]> = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] };
-
-export function archOf(platform: string): string {
-  return platform.split('/')[1] ?? '';
-}
-
 export function nodeArch(arch: string = process.arch): string {
   return (
     (
@@ -37,12 +34,6 @@ export function nodeArch(arch: string = process.arch): string {
       >
     )[arch] ?? arch
   );
-}
-
-/** The platforms of the list that the host cannot run natively. */
-export function emulatedPlatforms(platforms: string[], hostArch: string): string[] {
-  const native = NATIVE[hostArch] ?? [hostArch];
-  return platforms.filter((p) => !native.includes(archOf(p)));
 }
 
 export type BinfmtReader = (name: string) => string | undefined;
@@ -76,7 +67,7 @@ export async function setupQemu(
   if (mode === 'false' || emulated.length === 0) {
     core.info(
       emulated.length === 0
-        ? 'QEMU: every platform runs natively here'
+        ? 'QEMU: not needed: nothing executes on a platform this runner cannot run (Go cross-compiled on the build platform, smoke tests native)'
         : `QEMU: off (qemu: false); platforms needing emulation: ${emulated.join(', ')}`
     );
     return emulated;
@@ -89,4 +80,19 @@ export async function setupQemu(
   core.info(`QEMU: installing interpreters for ${missing.join(', ')} with ${BINFMT_IMAGE}; emulating ${emulated.join(', ')}`);
   await runner.docker(['run', '--privileged', '--rm', BINFMT_IMAGE, `--install=${missing.join(',')}`]);
   return emulated;
+}
+
+/**
+ * Pure: the platforms something will execute on. A build executes only where its Dockerfile runs
+ * RUN steps (a cross-compiled Go binary copied into scratch executes nothing for the target
+ * platforms); a plan made without the Dockerfile check counts every platform. Smoke tests run
+ * their platforms.
+ */
+export function qemuPlatforms(plan: Plan, smoked: (img: PlannedImage) => string[]): string[] {
+  const out = new Set<string>();
+  for (const img of plan.images) {
+    for (const p of img.check ? img.check.executes : img.platforms) out.add(p);
+    if (img.smoke.enabled) smoked(img).forEach((p) => out.add(p));
+  }
+  return [...out];
 }

@@ -28,6 +28,17 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 2000 };
 
+/** Pure: the last non-blank line of a command's output: where docker says what the registry answered. */
+export function lastLine(output: string): string {
+  return (
+    output
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? ''
+  );
+}
+
 export async function withRetry<T>(what: string, fn: () => Promise<T>, o: RetryOptions = DEFAULT_RETRY): Promise<T> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
@@ -36,13 +47,15 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, o: RetryO
     } catch (e) {
       const msg = (e as Error).message;
       if (attempt >= o.attempts || !isTransient(msg)) {
-        if (attempt > 1) (e as Error).message = `${what} failed after ${attempt} tries: ${msg}`;
+        // The registry's answer goes on the first line (the one the job summary shows), the whole
+        // output of the last try after it.
+        if (attempt > 1) {
+          (e as Error).message = `${what} failed after ${attempt} tries: ${lastLine(msg)}${msg.trim().includes('\n') ? `\n${msg}` : ''}`;
+        }
         throw e;
       }
       const delay = o.baseDelayMs * 2 ** (attempt - 1);
-      core.warning(
-        `${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${msg.split('\n').filter(Boolean).pop() ?? ''}`
-      );
+      core.warning(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${lastLine(msg)}`);
       await sleep(delay);
     }
   }

@@ -1,11 +1,14 @@
 // What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
 // registries logged in to, a builder the action created. Post undoes exactly these.
 import * as core from '@actions/core';
+import type { GoCacheEntry } from './go-cache.js';
 
 export interface SavedState {
   dockerConfig?: string;
   registries: string[];
   builder?: string;
+  /** Go caches to copy out of the builder and save. */
+  goCache?: GoCacheEntry[];
 }
 
 const KEY = 'gdpState';

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { extractDockerfile, goCacheKeys, restoreDockerfile, usableMounts } from '../../src/plan/go-cache.js';
+import { cachePath, restoreGoCache, saveGoCache, type CacheStore, type GoCacheEntry } from '../../src/run/go-cache.js';
+import { FakeRunner } from '../support/fake-runner.js';
+
+const mounts = [
+  { id: '/root/.cache/go-build', target: '/root/.cache/go-build' },
+  { id: 'gomod', target: '/go/pkg/mod', sharing: 'shared', uid: '1000' }
+];
+
+describe('Go cache keys', () => {
+  const keys = (over: Partial<Parameters<typeof goCacheKeys>[0]> = {}) =>
+    goCacheKeys({ scope: 'ghcr.io-org-app', platforms: ['linux/amd64', 'linux/arm64'], goSum: 'sum-1', mounts, run: '77-1', ...over });
+
+  it('key: image, platform set, mounts, go.sum, then the run; restore keys drop the run, then go.sum', () => {
+    const k = keys();
+    expect(k.key).toMatch(/^gdp-go-ghcr\.io-org-app-[0-9a-f]{16}-[0-9a-f]{16}-77-1$/);
+    expect(k.restoreKeys).toHaveLength(2);
+    expect(k.key.startsWith(k.restoreKeys[0] ?? '?')).toBe(true);
+    expect((k.restoreKeys[0] ?? '').startsWith(k.restoreKeys[1] ?? '?')).toBe(true);
+  });
+
+  it('a changed go.sum changes the key but keeps the wider restore key (starts warm)', () => {
+    const a = keys();
+    const b = keys({ goSum: 'sum-2' });
+    expect(b.restoreKeys[0]).not.toBe(a.restoreKeys[0]);
+    expect(b.restoreKeys[1]).toBe(a.restoreKeys[1]);
+  });
+
+  it('the platform set counts, not its order; another image or mount set is another cache', () => {
+    expect(keys({ platforms: ['linux/arm64', 'linux/amd64'] })).toEqual(keys());
+    expect(keys({ platforms: ['linux/amd64'] }).restoreKeys[1]).not.toBe(keys().restoreKeys[1]);
+    expect(keys({ scope: 'other' }).restoreKeys[1]).not.toBe(keys().restoreKeys[1]);
+    expect(keys({ mounts: mounts.slice(0, 1) }).restoreKeys[1]).not.toBe(keys().restoreKeys[1]);
+  });
+
+  it('the runner path is the same for every go.sum and run (@actions/cache versions by path)', () => {
+    expect(cachePath(keys()).pattern).toBe(cachePath(keys({ goSum: 'x', run: '9-2' })).pattern);
+    expect(cachePath(keys()).pattern).toMatch(/^~\/\.cache\/go-docker-publish\/gdp-go-ghcr\.io-org-app-[0-9a-f]{16}$/);
+  });
+});
+
+describe('cache-mount Dockerfiles', () => {
+  it('restore: bind the saved directory, copy into the mount with its id and options, never from the layer cache', () => {
+    expect(restoreDockerfile('golang:1.24-alpine', mounts)).toBe(
+      [
+        'FROM --platform=$BUILDPLATFORM golang:1.24-alpine',
+        'ARG NONCE',
+        'RUN --mount=type=bind,source=m0,target=/gdp/in/m0 --mount=type=cache,id=/root/.cache/go-build,target=/gdp/cache/m0,sharing=locked echo "$NONCE" && cp -a /gdp/in/m0/. /gdp/cache/m0/',
+        'RUN --mount=type=bind,source=m1,target=/gdp/in/m1 --mount=type=cache,id=gomod,target=/gdp/cache/m1,sharing=shared,uid=1000 echo "$NONCE" && cp -a /gdp/in/m1/. /gdp/cache/m1/',
+        ''
+      ].join('\n')
+    );
+  });
+
+  it('extract: copy each mount to /m<i> of a scratch image for the local exporter', () => {
+    const d = extractDockerfile('golang:1.24-alpine', mounts.slice(0, 1));
+    expect(d).toContain('FROM --platform=$BUILDPLATFORM golang:1.24-alpine AS extract');
+    expect(d).toContain('--mount=type=cache,id=/root/.cache/go-build,target=/gdp/cache/m0,sharing=locked');
+    expect(d).toContain('cp -a /gdp/cache/m0/. /gdp/out/m0/');
+    expect(d).toMatch(/FROM scratch\nCOPY --from=extract \/gdp\/out \/\n$/);
+  });
+
+  it('leaves out mounts whose options would need quoting in a Dockerfile', () => {
+    expect(usableMounts([...mounts, { id: 'a b', target: '/x' }, { id: 'c', target: '/y,uid=0' }])).toEqual(mounts);
+  });
+});
+
+describe('restore and save with a fake cache service', () => {
+  const entry = (): GoCacheEntry => ({
+    image: 'ghcr.io/org/app',
+    baseImage: 'golang:1.24-alpine',
+    mounts: mounts.slice(0, 1),
+    builder: 'default',
+    ...goCacheKeys({ scope: `unit-${process.pid}`, platforms: ['linux/amd64'], goSum: 's', mounts: mounts.slice(0, 1), run: '1-1' })
+  });
+  const store = (o: Partial<CacheStore> & { files?: boolean } = {}): CacheStore & { saved: string[] } => {
+    const saved: string[] = [];
+    return {
+      saved,
+      available: () => true,
+      restore: async (paths, key, restoreKeys) => {
+        expect(paths).toEqual([cachePath(entry()).pattern]);
+        expect(key).toBe(entry().key);
+        expect(restoreKeys).toEqual(entry().restoreKeys);
+        if (o.files === false) return undefined;
+        mkdirSync(`${cachePath(entry()).dir}/m0`, { recursive: true });
+        writeFileSync(`${cachePath(entry()).dir}/m0/obj`, 'compiled');
+        return `${entry().restoreKeys[0]}0-1`;
+      },
+      save: async (_paths, key) => {
+        saved.push(key);
+        return true;
+      },
+      ...o
+    };
+  };
+
+  it('restores the newest entry into the builder with one throwaway build, then removes the files', async () => {
+    const r = new FakeRunner();
+    const hit = await restoreGoCache(entry(), r, store());
+    expect(hit).toBe(`${entry().restoreKeys[0]}0-1`);
+    expect(r.calls).toHaveLength(1);
+    expect(r.calls[0]?.slice(0, 4)).toEqual(['buildx', 'build', '--builder=default', '--progress=plain']);
+    expect(r.calls[0]).toContain('--output=type=cacheonly');
+    expect(r.calls[0]?.find((a) => a.startsWith('NONCE='))).toBeDefined();
+    expect(existsSync(cachePath(entry()).dir)).toBe(false);
+  });
+
+  it('runs nothing when nothing was saved yet, and a failing service is a warning, not an error', async () => {
+    const r = new FakeRunner();
+    expect(await restoreGoCache(entry(), r, store({ files: false }))).toBeUndefined();
+    const failing = store({
+      restore: async () => {
+        throw new Error('Cache service responded with 503');
+      }
+    });
+    expect(await restoreGoCache(entry(), r, failing)).toBeUndefined();
+    expect(r.calls).toEqual([]);
+  });
+
+  it('saves under the run key after copying the mounts out; a failed copy saves nothing and does not throw', async () => {
+    const s = store();
+    const r = new FakeRunner();
+    expect(await saveGoCache(entry(), r, s)).toBe(true);
+    expect(r.calls[0]).toContain(`--output=type=local,dest=${cachePath(entry()).dir}`);
+    expect(s.saved).toEqual([entry().key]);
+    const s2 = store();
+    expect(await saveGoCache(entry(), new FakeRunner(() => ({ exitCode: 1 })), s2)).toBe(false);
+    expect(s2.saved).toEqual([]);
+  });
+});

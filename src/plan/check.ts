@@ -1,0 +1,68 @@
+// The Dockerfile check applied to the plan: per image, what its Dockerfile means for this run
+// (warnings with line numbers, where QEMU is needed, Go compiles under emulation, Go cache
+// mounts) and the GOMAXPROCS build arg for a Go compile that runs under QEMU. Pure: the caller
+// reads the files.
+import { analyseDockerfile, platformsExecuted, type DockerfileReport } from './dockerfile.js';
+import { usableMounts } from './go-cache.js';
+import { archOf, emulatedPlatforms } from './platforms.js';
+import type { DockerfileCheck, Plan, PlannedImage } from './types.js';
+
+export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: string): DockerfileCheck {
+  const report = analyseDockerfile(text, {
+    ...(img.target !== undefined ? { target: img.target } : {}),
+    buildArgs: img.buildArgs,
+    platforms: img.platforms
+  });
+  const host = archOf(buildPlatform);
+  const executes = platformsExecuted(report, img.platforms, buildPlatform);
+  const emulatedRuns = emulatedPlatforms(executes, host);
+  const goUnderEmulation = report.goCompileUnderEmulation ? emulatedPlatforms(img.platforms, host) : [];
+  const findings = report.findings.flatMap((f) => {
+    if (f.code !== 'final-stage-emulated') return [f];
+    // Only worth saying when some platform of this build is not native.
+    return emulatedRuns.length > 0 ? [{ ...f, message: `${f.message} Emulated here: ${emulatedRuns.join(', ')}.` }] : [];
+  });
+  const check: DockerfileCheck = { findings, executes, goUnderEmulation };
+  const goCache = goCacheSpec(report);
+  if (goCache) check.goCache = goCache;
+  return check;
+}
+
+/** The cache mounts of the stages built, with the image of the stage that mounts them (it has sh and cp). */
+function goCacheSpec(report: DockerfileReport): DockerfileCheck['goCache'] {
+  const mounts = usableMounts(report.cacheMounts);
+  const rootImage = (i: number): string => {
+    let s = report.stages[i];
+    while (s?.base !== undefined) s = report.stages[s.base];
+    return s?.image ?? 'scratch';
+  };
+  const stageOf = (id: string): number =>
+    report.used.find((i) => report.stages[i]?.runs.some((r) => r.mounts.some((m) => m.id === id))) ?? -1;
+  const first = mounts[0];
+  if (!first) return undefined;
+  const image = rootImage(stageOf(first.id));
+  if (image === 'scratch' || image === '') return undefined;
+  const same = mounts.filter((m) => rootImage(stageOf(m.id)) === image);
+  return { baseImage: image, mounts: same.map(({ id, target, sharing, uid, gid, mode }) => ({ id, target, sharing, uid, gid, mode })) };
+}
+
+/**
+ * Attaches each image's check to the plan, and gives a build whose Go compile runs under QEMU a
+ * GOMAXPROCS build arg (unless the workflow sets one). Returns lines for the log.
+ */
+export function applyChecks(plan: Plan, read: (dockerfile: string) => string, buildPlatform: string, cpus: number): string[] {
+  const log: string[] = [];
+  for (const img of plan.images) {
+    img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform);
+    const emulatedGo = img.check.goUnderEmulation;
+    if (emulatedGo.length > 0 && img.buildArgs.GOMAXPROCS === undefined) {
+      img.buildArgs.GOMAXPROCS = String(cpus);
+      log.push(
+        `${img.name}: Go compiles under QEMU for ${emulatedGo.join(', ')}: build arg GOMAXPROCS=${cpus}, the runner's CPU count ` +
+          '(declare ARG GOMAXPROCS in the build stage to use it instead of a hard-coded GOMAXPROCS=1, which makes the compile serial). ' +
+          'Much faster: FROM --platform=$BUILDPLATFORM and cross-compile with GOOS/GOARCH.'
+      );
+    }
+  }
+  return log;
+}

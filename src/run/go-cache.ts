@@ -1,0 +1,151 @@
+// Go caches that survive runs: before the build, the saved contents of an image's cache mounts
+// are restored with @actions/cache and copied into the builder; in the post step they are copied
+// out of the builder and saved. A fault of the cache service is a warning, never a failed build.
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { extractDockerfile, goCacheKeys, restoreDockerfile, type GoCacheMount } from '../plan/go-cache.js';
+import type { Runner } from './runner.js';
+
+/** What main works out per image and post needs to save (kept in the saved state). */
+export interface GoCacheEntry {
+  image: string; // display name of the image
+  /** Image of the stage that mounts the caches (has sh and cp): the throwaway builds run on it. */
+  baseImage: string;
+  mounts: GoCacheMount[];
+  key: string;
+  restoreKeys: string[];
+  /** Key of the entry restored, when one was. */
+  restoredKey?: string;
+  builder: string;
+}
+
+/** The cache service, as @actions/cache offers it; tests pass a fake. */
+export interface CacheStore {
+  available(): boolean;
+  restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>;
+  /** False when the service did not take it (@actions/cache warns why). */
+  save(paths: string[], key: string): Promise<boolean>;
+}
+
+export const actionsCache: CacheStore = {
+  available: () => cache.isFeatureAvailable(),
+  restore: (paths, key, restoreKeys) => cache.restoreCache(paths, key, restoreKeys),
+  save: async (paths, key) => (await cache.saveCache(paths, key)) !== -1
+};
+
+/** Where the contents wait on the runner. A "~" path: @actions/cache versions entries by the path string. */
+export function cachePath(entry: Pick<GoCacheEntry, 'key' | 'restoreKeys'>): { pattern: string; dir: string } {
+  // The last restore key: image, platforms and mounts, the same whatever go.sum or the run.
+  const name = (entry.restoreKeys[entry.restoreKeys.length - 1] ?? entry.key).replace(/-$/, '');
+  return { pattern: `~/.cache/go-docker-publish/${name}`, dir: join(homedir(), '.cache/go-docker-publish', name) };
+}
+
+export function goSumOf(context: string): string {
+  for (const f of ['go.sum', 'go.mod']) {
+    const p = join(context, f);
+    if (existsSync(p)) return readFileSync(p, 'utf8');
+  }
+  return '';
+}
+
+export function makeEntry(
+  o: { image: string; scope: string; platforms: string[]; context: string; baseImage: string; mounts: GoCacheMount[]; run: string },
+  builder: string
+): GoCacheEntry {
+  const keys = goCacheKeys({ scope: o.scope, platforms: o.platforms, goSum: goSumOf(o.context), mounts: o.mounts, run: o.run });
+  return { image: o.image, baseImage: o.baseImage, mounts: o.mounts, ...keys, builder };
+}
+
+function sizeOf(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+const nonce = (): string => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+
+/** Restores the newest matching entry into the builder's cache mounts. Returns the key restored. */
+export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<string | undefined> {
+  const { pattern, dir } = cachePath(entry);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    let hit: string | undefined;
+    try {
+      hit = await store.restore([pattern], entry.key, entry.restoreKeys);
+    } catch (e) {
+      core.warning(`Go cache of ${entry.image}: the cache service failed, building without it: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (!hit) {
+      core.info(`Go cache of ${entry.image}: nothing saved yet for ${entry.restoreKeys[0] ?? entry.key}*`);
+      return undefined;
+    }
+    for (const [i] of entry.mounts.entries()) mkdirSync(join(dir, `m${i}`), { recursive: true });
+    const bytes = sizeOf(dir);
+    writeFileSync(join(dir, 'Dockerfile.gdp-restore'), restoreDockerfile(entry.baseImage, entry.mounts));
+    await core.group(`Restore the Go cache of ${entry.image} (${hit}, ${(bytes / 1e6).toFixed(1)} MB) into the builder`, () =>
+      runner.docker([
+        'buildx',
+        'build',
+        `--builder=${entry.builder}`,
+        '--progress=plain',
+        '--build-arg',
+        `NONCE=${nonce()}`,
+        '--output=type=cacheonly',
+        '--file',
+        join(dir, 'Dockerfile.gdp-restore'),
+        dir
+      ])
+    );
+    core.info(`Go cache of ${entry.image}: restored ${hit} (${entry.mounts.map((m) => m.target).join(', ')})`);
+    return hit;
+  } catch (e) {
+    core.warning(`Go cache of ${entry.image}: could not restore it, building without it: ${(e as Error).message}`);
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Copies the builder's cache mounts out and saves them under the entry's key. Never throws. */
+export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<boolean> {
+  const { pattern, dir } = cachePath(entry);
+  const empty = `${dir}.context`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(empty, { recursive: true });
+  try {
+    writeFileSync(join(empty, 'Dockerfile'), extractDockerfile(entry.baseImage, entry.mounts));
+    await runner.docker(
+      [
+        'buildx',
+        'build',
+        `--builder=${entry.builder}`,
+        '--progress=quiet',
+        '--build-arg',
+        `NONCE=${nonce()}`,
+        `--output=type=local,dest=${dir}`,
+        empty
+      ],
+      { silent: true }
+    );
+    const bytes = existsSync(dir) ? sizeOf(dir) : 0;
+    if (!(await store.save([pattern], entry.key))) {
+      core.warning(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);
+      return false;
+    }
+    core.info(`Go cache of ${entry.image}: saved ${(bytes / 1e6).toFixed(1)} MB as ${entry.key}`);
+    return true;
+  } catch (e) {
+    core.warning(`Go cache of ${entry.image}: not saved: ${(e as Error).message}`);
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
