@@ -38405,7 +38405,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1425);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(597);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _run_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4352);
 // Entry point for both steps of the action (action.yml: main and post run this same bundle).
@@ -38427,7 +38427,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1425:
+/***/ 597:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39383,9 +39383,188 @@ function describe(v) {
 
 // EXTERNAL MODULE: ./src/plan/commands.ts
 var commands = __nccwpck_require__(4593);
+;// CONCATENATED MODULE: ./src/run/nodes.ts
+// Remote build nodes (input builder-endpoints): each endpoint becomes a Docker context in the
+// action's own DOCKER_CONFIG (gone with it in post), and its platforms are built there, natively,
+// by that engine's BuildKit, which keeps its cache between runs. The other platforms build on the
+// runner; the results are merged into one multi-platform image (oci-layout.ts).
+
+/** Pure: which platforms of an image build where. Only non-empty parts; the runner's part first. */
+function splitPlatforms(platforms, nodes) {
+    const parts = [{ platforms: platforms.filter((p) => !nodes.some((n) => n.platforms.includes(p))) }];
+    for (const node of nodes)
+        parts.push({ node, platforms: platforms.filter((p) => node.platforms.includes(p)) });
+    return parts.filter((p) => p.platforms.length > 0);
+}
+async function setupNodes(endpoints, runner, runId) {
+    const nodes = [];
+    for (const [i, e] of endpoints.entries()) {
+        const context = `gdp-node-${runId}-${i}`;
+        await runner.docker(['context', 'create', context, `--docker=host=${e.endpoint}`], { silent: true });
+        const info = await runner.docker([`--context=${context}`, 'version', '--format={{.Server.Version}} {{.Server.Arch}}'], {
+            silent: true,
+            allowFailure: true
+        });
+        if (info.exitCode !== 0) {
+            throw new Error(`builder-endpoints[${i}]: cannot reach the Docker engine at ${e.endpoint}: ${info.stderr.trim().split('\n').pop() ?? ''}`);
+        }
+        core/* info */.pq(`Build node ${e.endpoint} (Docker ${info.stdout.trim()}): builds ${e.platforms.join(', ')}`);
+        nodes.push({ context, endpoint: e.endpoint, platforms: e.platforms });
+    }
+    return nodes;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/run/oci-layout.ts
+// Remote build nodes export their platforms as OCI layouts (--output type=oci,tar=false); this
+// merges the layouts of one image into one multi-platform layout (union of blobs, a new image
+// index) and writes it as a tar for `docker load`, which puts it in the engine's containerd image
+// store under every ref, where the smoke tests run it and from where it is pushed.
+
+
+
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const INDEX_TYPES = new Set([OCI_INDEX, 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const platformKey = (p) => [p?.os, p?.architecture, p?.variant].filter(Boolean).join('/');
+/**
+ * Pure: the platform manifests of several layouts' index.json entries, as one image index. An
+ * entry that is itself an index (provenance attestations) contributes its children. A platform
+ * built twice is an error.
+ */
+function mergeManifests(entries, readIndex) {
+    const out = [];
+    const seen = new Set();
+    for (const e of entries) {
+        const children = INDEX_TYPES.has(e.mediaType) ? readIndex(e) : [e];
+        for (const c of children) {
+            const d = { mediaType: c.mediaType, digest: c.digest, size: c.size };
+            if (c.platform)
+                d.platform = c.platform;
+            if (c.annotations && c.platform?.os === 'unknown')
+                d.annotations = c.annotations; // attestation → its image
+            if (c.platform && c.platform.os !== 'unknown') {
+                const k = platformKey(c.platform);
+                if (seen.has(k))
+                    throw new Error(`platform ${k} was built by two nodes`);
+                seen.add(k);
+            }
+            out.push(d);
+        }
+    }
+    return out;
+}
+/** Pure: a ref as containerd names images (docker.io/library/ filled in), which `docker load` needs. */
+function containerdName(ref) {
+    const slash = ref.indexOf('/');
+    const first = slash < 0 ? '' : ref.slice(0, slash);
+    if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost'))
+        return ref;
+    return slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+}
+/** Pure: the index.json of the merged layout: one entry per ref, all naming the same image index. */
+function layoutIndex(indexDigest, indexSize, refs) {
+    return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: refs.map((r) => ({
+            mediaType: OCI_INDEX,
+            digest: indexDigest,
+            size: indexSize,
+            annotations: { 'io.containerd.image.name': containerdName(r), 'org.opencontainers.image.ref.name': r.slice(r.lastIndexOf(':') + 1) }
+        }))
+    });
+}
+const blobPath = (dir, digest) => (0,external_node_path_.join)(dir, 'blobs', ...digest.split(':'));
+const readJson = (p) => JSON.parse((0,external_node_fs_.readFileSync)(p, 'utf8'));
+/** Merges OCI layout directories into `out`; returns the digest of the new image index. */
+function mergeLayouts(inputs, out, refs) {
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(out, 'blobs', 'sha256'), { recursive: true });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    const entries = [];
+    for (const dir of inputs) {
+        for (const alg of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, 'blobs'))) {
+            (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(out, 'blobs', alg), { recursive: true });
+            for (const f of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, 'blobs', alg))) {
+                const dst = (0,external_node_path_.join)(out, 'blobs', alg, f);
+                if ((0,external_node_fs_.existsSync)(dst))
+                    continue;
+                try {
+                    (0,external_node_fs_.linkSync)((0,external_node_path_.join)(dir, 'blobs', alg, f), dst);
+                }
+                catch {
+                    (0,external_node_fs_.copyFileSync)((0,external_node_path_.join)(dir, 'blobs', alg, f), dst);
+                }
+            }
+        }
+        for (const d of readJson((0,external_node_path_.join)(dir, 'index.json')).manifests)
+            entries.push({ dir, d });
+    }
+    const manifests = mergeManifests(entries.map((e) => e.d), (d) => readJson(blobPath(out, d.digest)).manifests);
+    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+    (0,external_node_fs_.writeFileSync)(blobPath(out, digest), bytes);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, 'index.json'), layoutIndex(digest, bytes.length, refs));
+    return digest;
+}
+/** Writes the regular files under `dir` as a ustar archive (what `docker load` reads). */
+function writeTar(dir, file) {
+    const fd = (0,external_node_fs_.openSync)(file, 'w');
+    try {
+        const walk = (rel) => {
+            for (const name of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, rel)).sort()) {
+                const r = rel ? `${rel}/${name}` : name;
+                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(dir, r));
+                if (st.isDirectory()) {
+                    (0,external_node_fs_.writeSync)(fd, tarHeader(`${r}/`, 0, '5'));
+                    walk(r);
+                }
+                else if (st.isFile()) {
+                    (0,external_node_fs_.writeSync)(fd, tarHeader(r, st.size, '0'));
+                    const data = (0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, r));
+                    (0,external_node_fs_.writeSync)(fd, data);
+                    const pad = (512 - (data.length % 512)) % 512;
+                    if (pad)
+                        (0,external_node_fs_.writeSync)(fd, Buffer.alloc(pad));
+                }
+            }
+        };
+        walk('');
+        (0,external_node_fs_.writeSync)(fd, Buffer.alloc(1024));
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/** Pure: one 512-byte ustar header. Names in an OCI layout are short (blobs/sha256/<64 hex> is 77). */
+function tarHeader(name, size, type) {
+    if (Buffer.byteLength(name) > 100)
+        throw new Error(`tar: name too long: ${name}`);
+    const h = Buffer.alloc(512);
+    const put = (s, off, len) => void h.write(s, off, len, 'utf8');
+    const oct = (n, len) => `${n.toString(8).padStart(len - 1, '0')}\0`;
+    put(name, 0, 100);
+    put(oct(type === '5' ? 0o755 : 0o644, 8), 100, 8);
+    put(oct(0, 8), 108, 8);
+    put(oct(0, 8), 116, 8);
+    put(oct(size, 12), 124, 12);
+    put(oct(0, 12), 136, 12);
+    put('        ', 148, 8);
+    put(type, 156, 1);
+    put('ustar\0', 257, 6);
+    put('00', 263, 2);
+    let sum = 0;
+    for (const b of h)
+        sum += b;
+    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
+    return h;
+}
+
 ;// CONCATENATED MODULE: ./src/run/build.ts
 // Builds every image of the plan for all its platforms into the engine's image store (--load),
 // where the smoke tests run it and from where exactly that result is pushed.
+
+
 
 
 
@@ -39433,13 +39612,15 @@ function imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable) {
         progress: 'plain'
     });
 }
-async function buildImages(plan, builder, runner, tmp, cacheAvailable) {
+async function buildImages(plan, builder, runner, tmp, cacheAvailable, nodes = []) {
     const results = [];
     for (const [i, img] of plan.images.entries()) {
         const metadataFile = (0,external_node_path_.join)(tmp, `metadata-${i}.json`);
-        const args = imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable);
+        const parts = splitPlatforms(img.platforms, nodes);
         const started = Date.now();
-        const res = await core/* group */.Os(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));
+        const res = parts.length === 1 && !parts[0]?.node
+            ? await core/* group */.Os(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable)))
+            : await buildOnNodes(plan, img, parts, builder, runner, (0,external_node_path_.join)(tmp, `oci-${i}`), cacheAvailable);
         const seconds = (Date.now() - started) / 1000;
         const steps = countSteps(`${res.stdout}\n${res.stderr}`);
         let metadata = {};
@@ -39459,6 +39640,56 @@ async function buildImages(plan, builder, runner, tmp, cacheAvailable) {
         results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata, cacheErrors: errors });
     }
     return results;
+}
+/** The command of one part of a split build: a node's runs in its Docker context, without the gha/registry cache. */
+function partBuildArgs(plan, img, part, builder, dir, cacheAvailable) {
+    const cache = cacheAvailable && !part.node ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
+    const args = (0,commands/* buildxBuildArgs */.Ct)(img, {
+        builder: part.node ? '' : builder,
+        platforms: part.platforms,
+        cacheFrom: cache.from,
+        cacheTo: cache.to,
+        metadataFile: `${dir}.metadata.json`,
+        output: { oci: dir },
+        progress: 'plain'
+    });
+    return part.node ? [`--context=${part.node.context}`, ...args] : args;
+}
+/**
+ * The build of one image split over the runner and remote nodes, all at once: each part exports an
+ * OCI layout; the layouts are merged into one multi-platform image and loaded into the engine under
+ * every ref. The gha/registry cache is the runner's part's; a node keeps its own.
+ */
+async function buildOnNodes(plan, img, parts, builder, runner, dir, cacheAvailable) {
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    try {
+        const outputs = await Promise.all(parts.map(async (part, j) => {
+            const args = partBuildArgs(plan, img, part, builder, (0,external_node_path_.join)(dir, `part-${j}`), cacheAvailable);
+            const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
+            core/* info */.pq(`Building ${img.name} for ${part.platforms.join(', ')} ${where}`);
+            const r = await runner.docker(args, { silent: true, allowFailure: true });
+            core/* startGroup */.Oh(`Build ${img.name} for ${part.platforms.join(', ')} ${where}`);
+            core/* info */.pq(`${r.stdout}${r.stderr}`);
+            core/* endGroup */.N4();
+            if (r.exitCode !== 0) {
+                throw new Error(`Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            }
+            return r;
+        }));
+        const merged = (0,external_node_path_.join)(dir, 'merged');
+        const digest = mergeLayouts(parts.map((_, j) => (0,external_node_path_.join)(dir, `part-${j}`)), merged, img.refs);
+        writeTar(merged, (0,external_node_path_.join)(dir, 'image.tar'));
+        await runner.docker(['load', `--input=${(0,external_node_path_.join)(dir, 'image.tar')}`], { silent: true });
+        core/* info */.pq(`Loaded ${img.name} (${digest}) for ${img.platforms.join(', ')}, built on ${parts.length} nodes`);
+        return {
+            exitCode: 0,
+            stdout: outputs.map((o) => o.stdout).join('\n'),
+            stderr: outputs.map((o) => o.stderr).join('\n')
+        };
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -40177,6 +40408,7 @@ function smokeFailureMessage(failed) {
 
 
 
+
 async function runPipeline(plan, runner, hooks, env) {
     const pushedRefs = [];
     const outcomes = planOutcomes(plan);
@@ -40201,7 +40433,8 @@ async function runPipeline(plan, runner, hooks, env) {
             cacheAvailable = false;
         }
         await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-        const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable);
+        const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
+        const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
         builds.forEach((b, i) => {
             const o = outcomes[i];
             if (!o)
@@ -40281,6 +40514,7 @@ async function restoreGoCaches(plan, builder, runner, hooks, env, outcomes) {
 var run_state = __nccwpck_require__(4352);
 ;// CONCATENATED MODULE: ./src/main.ts
 // The main step: read and validate everything, make the plan, then print it (dry run) or run it.
+
 
 
 
@@ -40403,7 +40637,18 @@ function plannedCommands(plan) {
     if (plan.push)
         for (const r of plan.registries)
             cmds.push((0,commands/* loginArgs */.be)(r.registry, r.username));
-    plan.images.forEach((img, i) => cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none')));
+    const nodes = plan.builderEndpoints.map((e, i) => ({ ...e, context: `gdp-node-<run>-${i}` }));
+    for (const n of nodes)
+        cmds.push(['context', 'create', n.context, `--docker=host=${n.endpoint}`]);
+    plan.images.forEach((img, i) => {
+        const parts = splitPlatforms(img.platforms, nodes);
+        if (parts.length === 1 && !parts[0]?.node)
+            cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none'));
+        else {
+            parts.forEach((part, j) => cmds.push(partBuildArgs(plan, img, part, '<builder>', `<tmp>/oci-${i}/part-${j}`, plan.cache !== 'none')));
+            cmds.push(['load', `--input=<tmp>/oci-${i}/image.tar`]);
+        }
+    });
     for (const img of plan.images) {
         if (!img.smoke.enabled)
             continue;
@@ -40435,7 +40680,8 @@ function buildxBuildArgs(img, o) {
         'buildx',
         'build',
         ...(o.progress ? [`--progress=${o.progress}`] : []),
-        `--builder=${o.builder}`,
+        // No builder: the Docker context's own (a remote node).
+        ...(o.builder ? [`--builder=${o.builder}`] : []),
         `--platform=${o.platforms.join(',')}`,
         `--file=${img.dockerfile}`
     ];
@@ -40456,6 +40702,8 @@ function buildxBuildArgs(img, o) {
         a.push('--load');
     if (o.output === 'push')
         a.push('--push');
+    if (typeof o.output === 'object')
+        a.push(`--output=type=oci,dest=${o.output.oci},tar=false`, '--provenance=false');
     a.push(contextArg(img.context));
     return a;
 }
@@ -106783,6 +107031,7 @@ module.exports = { version: packageJson.version }
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
   z3: () => (/* binding */ error),
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
@@ -106794,11 +107043,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
+  Oh: () => (/* binding */ startGroup),
   z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);

@@ -7,7 +7,8 @@ import { applyChecks } from './plan/check.js';
 import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
 import { loginArgs, smokeRunArgs } from './plan/commands.js';
-import { imageBuildArgs } from './run/build.js';
+import { imageBuildArgs, partBuildArgs } from './run/build.js';
+import { splitPlatforms } from './run/nodes.js';
 import { buildPlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
@@ -120,7 +121,17 @@ function checkDockerfiles(plan: Plan, workspace: string): void {
 export function plannedCommands(plan: Plan): string[][] {
   const cmds: string[][] = [];
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
-  plan.images.forEach((img, i) => cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none')));
+  const nodes = plan.builderEndpoints.map((e, i) => ({ ...e, context: `gdp-node-<run>-${i}` }));
+  for (const n of nodes) cmds.push(['context', 'create', n.context, `--docker=host=${n.endpoint}`]);
+  plan.images.forEach((img, i) => {
+    const parts = splitPlatforms(img.platforms, nodes);
+    if (parts.length === 1 && !parts[0]?.node)
+      cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none'));
+    else {
+      parts.forEach((part, j) => cmds.push(partBuildArgs(plan, img, part, '<builder>', `<tmp>/oci-${i}/part-${j}`, plan.cache !== 'none')));
+      cmds.push(['load', `--input=<tmp>/oci-${i}/image.tar`]);
+    }
+  });
   for (const img of plan.images) {
     if (!img.smoke.enabled) continue;
     for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch()))

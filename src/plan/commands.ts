@@ -8,8 +8,11 @@ export interface BuildOptions {
   cacheFrom: string[];
   cacheTo: string[];
   metadataFile: string;
-  /** load: into the engine's image store (smoke-tested, then pushed from there). */
-  output: 'load' | 'push' | 'none';
+  /**
+   * load: into the engine's image store (smoke-tested, then pushed from there); oci: an OCI layout
+   * directory (a remote node's part of a multi-node build, merged and loaded afterwards).
+   */
+  output: 'load' | 'push' | 'none' | { oci: string };
   /** BuildKit progress output; 'plain' gives the step log the cache counting reads. */
   progress?: 'plain';
 }
@@ -19,7 +22,8 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
     'buildx',
     'build',
     ...(o.progress ? [`--progress=${o.progress}`] : []),
-    `--builder=${o.builder}`,
+    // No builder: the Docker context's own (a remote node).
+    ...(o.builder ? [`--builder=${o.builder}`] : []),
     `--platform=${o.platforms.join(',')}`,
     `--file=${img.dockerfile}`
   ];
@@ -32,6 +36,7 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
   a.push(`--metadata-file=${o.metadataFile}`);
   if (o.output === 'load') a.push('--load');
   if (o.output === 'push') a.push('--push');
+  if (typeof o.output === 'object') a.push(`--output=type=oci,dest=${o.output.oci},tar=false`, '--provenance=false');
   a.push(contextArg(img.context));
   return a;
 }

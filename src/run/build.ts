@@ -1,11 +1,13 @@
 // Builds every image of the plan for all its platforms into the engine's image store (--load),
 // where the smoke tests run it and from where exactly that result is pushed.
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { buildxBuildArgs, cacheArgs } from '../plan/commands.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-import type { Runner } from './runner.js';
+import { splitPlatforms, type BuildNode, type BuildPart } from './nodes.js';
+import { mergeLayouts, writeTar } from './oci-layout.js';
+import type { ExecResult, Runner } from './runner.js';
 
 export interface BuildResult {
   image: PlannedImage;
@@ -69,14 +71,20 @@ export async function buildImages(
   builder: string,
   runner: Runner,
   tmp: string,
-  cacheAvailable: boolean
+  cacheAvailable: boolean,
+  nodes: BuildNode[] = []
 ): Promise<BuildResult[]> {
   const results: BuildResult[] = [];
   for (const [i, img] of plan.images.entries()) {
     const metadataFile = join(tmp, `metadata-${i}.json`);
-    const args = imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable);
+    const parts = splitPlatforms(img.platforms, nodes);
     const started = Date.now();
-    const res = await core.group(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(args));
+    const res =
+      parts.length === 1 && !parts[0]?.node
+        ? await core.group(`Build ${img.name} for ${img.platforms.join(', ')}`, () =>
+            runner.docker(imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable))
+          )
+        : await buildOnNodes(plan, img, parts, builder, runner, join(tmp, `oci-${i}`), cacheAvailable);
     const seconds = (Date.now() - started) / 1000;
     const steps = countSteps(`${res.stdout}\n${res.stderr}`);
     let metadata: Record<string, unknown> = {};
@@ -93,4 +101,78 @@ export async function buildImages(
     results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata, cacheErrors: errors });
   }
   return results;
+}
+
+/** The command of one part of a split build: a node's runs in its Docker context, without the gha/registry cache. */
+export function partBuildArgs(
+  plan: Plan,
+  img: PlannedImage,
+  part: BuildPart,
+  builder: string,
+  dir: string,
+  cacheAvailable: boolean
+): string[] {
+  const cache = cacheAvailable && !part.node ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  const args = buildxBuildArgs(img, {
+    builder: part.node ? '' : builder,
+    platforms: part.platforms,
+    cacheFrom: cache.from,
+    cacheTo: cache.to,
+    metadataFile: `${dir}.metadata.json`,
+    output: { oci: dir },
+    progress: 'plain'
+  });
+  return part.node ? [`--context=${part.node.context}`, ...args] : args;
+}
+
+/**
+ * The build of one image split over the runner and remote nodes, all at once: each part exports an
+ * OCI layout; the layouts are merged into one multi-platform image and loaded into the engine under
+ * every ref. The gha/registry cache is the runner's part's; a node keeps its own.
+ */
+async function buildOnNodes(
+  plan: Plan,
+  img: PlannedImage,
+  parts: BuildPart[],
+  builder: string,
+  runner: Runner,
+  dir: string,
+  cacheAvailable: boolean
+): Promise<ExecResult> {
+  mkdirSync(dir, { recursive: true });
+  try {
+    const outputs = await Promise.all(
+      parts.map(async (part, j) => {
+        const args = partBuildArgs(plan, img, part, builder, join(dir, `part-${j}`), cacheAvailable);
+        const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
+        core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${where}`);
+        const r = await runner.docker(args, { silent: true, allowFailure: true });
+        core.startGroup(`Build ${img.name} for ${part.platforms.join(', ')} ${where}`);
+        core.info(`${r.stdout}${r.stderr}`);
+        core.endGroup();
+        if (r.exitCode !== 0) {
+          throw new Error(
+            `Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`
+          );
+        }
+        return r;
+      })
+    );
+    const merged = join(dir, 'merged');
+    const digest = mergeLayouts(
+      parts.map((_, j) => join(dir, `part-${j}`)),
+      merged,
+      img.refs
+    );
+    writeTar(merged, join(dir, 'image.tar'));
+    await runner.docker(['load', `--input=${join(dir, 'image.tar')}`], { silent: true });
+    core.info(`Loaded ${img.name} (${digest}) for ${img.platforms.join(', ')}, built on ${parts.length} nodes`);
+    return {
+      exitCode: 0,
+      stdout: outputs.map((o) => o.stdout).join('\n'),
+      stderr: outputs.map((o) => o.stderr).join('\n')
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

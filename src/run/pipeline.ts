@@ -9,6 +9,7 @@ import { planOutcomes, type ImageOutcome } from '../report.js';
 import { setupBuilder } from './builder.js';
 import { buildImages } from './build.js';
 import { login } from './login.js';
+import { setupNodes } from './nodes.js';
 import { pushImage } from './push.js';
 import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
@@ -72,7 +73,8 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       cacheAvailable = false;
     }
     await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-    const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable);
+    const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
+    const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
     builds.forEach((b, i) => {
       const o = outcomes[i];
       if (!o) return;
