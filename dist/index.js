@@ -39933,9 +39933,16 @@ function buildPlan(inputs, ctx) {
     const release = resolveRelease(ctx, { version: inputs.version, latest: inputs.latest, semverTags: inputs.semverTags });
     notices.push(...release.notices);
     const usedScopes = new Set();
-    const images = inputs.images.map((img) => {
-        const repositories = img.names.map((n) => {
-            const r = normalizeRepository(n);
+    const images = inputs.images.map((img, i) => {
+        const repositories = img.names.map((n, j) => {
+            let r;
+            try {
+                r = normalizeRepository(n);
+            }
+            catch (e) {
+                const where = img.names.length > 1 ? `images[${i}].names[${j}]` : `images[${i}].name`;
+                throw new Error(`Input "${where}": ${e.message}`);
+            }
             if (r.notice)
                 notices.push(r.notice);
             return r.repository;

@@ -71,7 +71,47 @@ describe('dist/ as a runner runs it', () => {
       { images: '- name: org/app', push: 'maybe' },
       /Input "push": "maybe" is not valid\. Expected "auto" \| "true" \| "false"/
     ],
-    ['a password without a username', { images: '- name: org/app', password: 'pw-not-shown' }, /Input "username"/]
+    ['a password without a username', { images: '- name: org/app', password: 'pw-not-shown' }, /Input "username"/],
+    [
+      'malformed YAML in registries',
+      { images: '- name: org/app', registries: '- {registry: ghcr.io, username: u, password: pw-not-shown' },
+      /Input "registries".*YAML error/
+    ],
+    [
+      'a name that breaks the reference grammar',
+      { images: '- name: ghcr.io/Org/App_/x' },
+      /Input "images\[0\]\.name": Image name "ghcr\.io\/Org\/App_\/x" is not a valid repository/
+    ],
+    [
+      'a Dockerfile outside the context',
+      { images: '- {name: org/app, context: cmd, dockerfile: Dockerfile}' },
+      /Input "images\[0\]\.dockerfile": "Dockerfile".*inside the build context "cmd"/
+    ],
+    [
+      'a smoke timeout that is not a positive number',
+      { images: '- {name: org/app, smoke: {args: [--version], timeout-seconds: -5}}' },
+      /Input "images\[0\]\.smoke\.timeout-seconds": "-5".*a positive number of seconds/
+    ],
+    [
+      'two images with the same name',
+      { images: '- name: org/app\n- name: ORG/app' },
+      /Input "images\[1\]\.name": "ORG\/app".*images\[0\] has it/
+    ],
+    [
+      'an explicit version that cannot be a tag',
+      { images: '- name: org/app', version: '   ' },
+      /Input "version": "   " cannot be a Docker tag/
+    ],
+    [
+      'an explicit version with shell metacharacters',
+      { images: '- name: org/app', version: 'v1;id' },
+      /Input "version" "v1;id" is not valid/
+    ],
+    [
+      'a builder endpoint that is not ssh:// or tcp://',
+      { images: '- name: org/app', 'builder-endpoints': '- {endpoint: "--host=evil", platforms: linux/arm64}' },
+      /Input "builder-endpoints\[0\]\.endpoint": "--host=evil"/
+    ]
   ])('%s fails naming the input and runs nothing', async (_what, inputs, message) => {
     const trap = trapDockerPath();
     const run = await runAction({

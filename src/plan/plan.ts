@@ -10,9 +10,15 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
   notices.push(...release.notices);
 
   const usedScopes = new Set<string>();
-  const images: PlannedImage[] = inputs.images.map((img) => {
-    const repositories = img.names.map((n) => {
-      const r = normalizeRepository(n);
+  const images: PlannedImage[] = inputs.images.map((img, i) => {
+    const repositories = img.names.map((n, j) => {
+      let r: ReturnType<typeof normalizeRepository>;
+      try {
+        r = normalizeRepository(n);
+      } catch (e) {
+        const where = img.names.length > 1 ? `images[${i}].names[${j}]` : `images[${i}].name`;
+        throw new Error(`Input "${where}": ${(e as Error).message}`);
+      }
       if (r.notice) notices.push(r.notice);
       return r.repository;
     });
