@@ -39941,7 +39941,7 @@ function buildPlan(inputs, ctx) {
             }
             catch (e) {
                 const where = img.names.length > 1 ? `images[${i}].names[${j}]` : `images[${i}].name`;
-                throw new Error(`Input "${where}": ${e.message}`);
+                throw new Error(`Input "${where}": ${e.message}`, { cause: e });
             }
             if (r.notice)
                 notices.push(r.notice);

@@ -100,7 +100,7 @@ describe('dist/ as a runner runs it', () => {
     [
       'an explicit version that cannot be a tag',
       { images: '- name: org/app', version: '   ' },
-      /Input "version": "   " cannot be a Docker tag/
+      /Input "version": " {3}" cannot be a Docker tag/
     ],
     [
       'an explicit version with shell metacharacters',

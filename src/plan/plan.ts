@@ -17,7 +17,7 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
         r = normalizeRepository(n);
       } catch (e) {
         const where = img.names.length > 1 ? `images[${i}].names[${j}]` : `images[${i}].name`;
-        throw new Error(`Input "${where}": ${(e as Error).message}`);
+        throw new Error(`Input "${where}": ${(e as Error).message}`, { cause: e });
       }
       if (r.notice) notices.push(r.notice);
       return r.repository;
