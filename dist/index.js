@@ -40509,10 +40509,7 @@ async function restoreGoCaches(plan, builder, runner, hooks, env, outcomes) {
             continue;
         }
         const entry = (0,run_go_cache/* makeEntry */.lq)({ image: img.name, scope: img.cacheScope, platforms: img.platforms, context: img.context, ...spec, run: env.runId }, builder);
-        const hit = await (0,run_go_cache/* restoreGoCache */.lr)(entry, runner, store);
-        if (hit)
-            entry.restoredKey = hit;
-        o.goCache = hit ? `restored ${hit}` : 'cold: nothing restored';
+        o.goCache = await (0,run_go_cache/* restoreGoCache */.lr)(entry, runner, store);
         hooks.goCacheReady?.(entry);
     }
 }
@@ -40924,7 +40921,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   yU: () => (/* binding */ saveGoCache)
 });
 
-// UNUSED EXPORTS: cachePath, goSumOf
+// UNUSED EXPORTS: cachePath, goSumOf, mountSizes, parseMountSizes
 
 // NAMESPACE OBJECT: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
 var mappers_namespaceObject = {};
@@ -97819,7 +97816,7 @@ var go_cache = __nccwpck_require__(4066);
 
 const actionsCache = {
     available: () => isFeatureAvailable(),
-    restore: (paths, key, restoreKeys) => restoreCache(paths, key, restoreKeys),
+    restore: (paths, key, restoreKeys, lookupOnly) => restoreCache(paths, key, restoreKeys, { lookupOnly: lookupOnly ?? false }),
     save: async (paths, key) => (await cache_saveCache(paths, key)) !== -1
 };
 /** Where the contents wait on the runner. A "~" path: @actions/cache versions entries by the path string. */
@@ -97848,24 +97845,62 @@ function sizeOf(dir) {
     }
     return total;
 }
+const UNITS = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+/** Pure: bytes per cache-mount id in `docker buildx du --verbose --filter type=exec.cachemount` output. */
+function parseMountSizes(du) {
+    const out = {};
+    for (const rec of du.split(/\n\s*\n/)) {
+        const id = /with id "\/?([^"]+)"/.exec(rec)?.[1];
+        const size = /^Size:\s+([\d.]+)\s*([kKMGT]?B)$/m.exec(rec);
+        if (!id || !size?.[1] || !size[2])
+            continue;
+        out[id] = (out[id] ?? 0) + Math.round(Number(size[1]) * (UNITS[size[2]] ?? 1));
+    }
+    return out;
+}
+async function mountSizes(entry, runner) {
+    const r = await runner.docker(['buildx', 'du', `--builder=${entry.builder}`, '--verbose', '--filter=type=exec.cachemount'], {
+        silent: true,
+        allowFailure: true
+    });
+    const all = parseMountSizes(r.stdout);
+    return Object.fromEntries(entry.mounts.map((m) => [m.id, all[m.id] ?? 0]));
+}
+/** A builder that kept its cache mounts from an earlier run (a self-hosted runner, a remote builder) needs no restore. */
+const WARM_BYTES = 1e6;
 const nonce = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-/** Restores the newest matching entry into the builder's cache mounts. Returns the key restored. */
+/**
+ * Restores the newest matching entry into the builder's cache mounts. Sets entry.restoredKey (the
+ * entry restored or, for a builder that holds the caches already, the one that matches) and
+ * entry.sizesAtStart. Returns what happened, for the job summary.
+ */
 async function restoreGoCache(entry, runner, store) {
     const { pattern, dir } = cachePath(entry);
     (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
     (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
     try {
+        const sizes = await mountSizes(entry, runner);
+        const held = Object.values(sizes).reduce((a, b) => a + b, 0);
+        if (held >= WARM_BYTES) {
+            // Say which saved entry matches, so post does not save the same again when nothing changed.
+            const found = await store.restore([pattern], entry.key, entry.restoreKeys, true).catch(() => undefined);
+            lib_core/* info */.pq(`Go cache of ${entry.image}: the builder already holds ${(held / 1e6).toFixed(1)} MB in its cache mounts: not restored`);
+            if (found)
+                entry.restoredKey = found;
+            entry.sizesAtStart = sizes;
+            return found ? `kept in the builder (matches ${found})` : 'kept in the builder (no saved entry yet)';
+        }
         let hit;
         try {
             hit = await store.restore([pattern], entry.key, entry.restoreKeys);
         }
         catch (e) {
             lib_core/* warning */.$e(`Go cache of ${entry.image}: the cache service failed, building without it: ${e.message}`);
-            return undefined;
+            return 'cold: the cache service failed';
         }
         if (!hit) {
             lib_core/* info */.pq(`Go cache of ${entry.image}: nothing saved yet for ${entry.restoreKeys[0] ?? entry.key}*`);
-            return undefined;
+            return 'cold: nothing restored';
         }
         for (const [i] of entry.mounts.entries())
             (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(dir, `m${i}`), { recursive: true });
@@ -97884,11 +97919,13 @@ async function restoreGoCache(entry, runner, store) {
             dir
         ]));
         lib_core/* info */.pq(`Go cache of ${entry.image}: restored ${hit} (${entry.mounts.map((m) => m.target).join(', ')})`);
-        return hit;
+        entry.restoredKey = hit;
+        entry.sizesAtStart = await mountSizes(entry, runner);
+        return `restored ${hit}`;
     }
     catch (e) {
         lib_core/* warning */.$e(`Go cache of ${entry.image}: could not restore it, building without it: ${e.message}`);
-        return undefined;
+        return 'cold: the restore failed';
     }
     finally {
         (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
@@ -97901,6 +97938,13 @@ async function saveGoCache(entry, runner, store) {
     (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
     (0,external_node_fs_.mkdirSync)(empty, { recursive: true });
     try {
+        if (entry.restoredKey && entry.sizesAtStart) {
+            const now = await mountSizes(entry, runner);
+            if (entry.mounts.every((m) => now[m.id] === entry.sizesAtStart?.[m.id])) {
+                lib_core/* info */.pq(`Go cache of ${entry.image}: unchanged since ${entry.restoredKey}: not saved again`);
+                return true;
+            }
+        }
         (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(empty, 'Dockerfile'), (0,go_cache/* extractDockerfile */.A$)(entry.baseImage, entry.mounts));
         await runner.docker([
             'buildx',

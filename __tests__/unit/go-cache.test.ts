@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { extractDockerfile, goCacheKeys, restoreDockerfile, usableMounts } from '../../src/plan/go-cache.js';
-import { cachePath, restoreGoCache, saveGoCache, type CacheStore, type GoCacheEntry } from '../../src/run/go-cache.js';
+import { cachePath, parseMountSizes, restoreGoCache, saveGoCache, type CacheStore, type GoCacheEntry } from '../../src/run/go-cache.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
 const mounts = [
@@ -38,6 +38,26 @@ describe('Go cache keys', () => {
   it('the runner path is the same for every go.sum and run (@actions/cache versions by path)', () => {
     expect(cachePath(keys()).pattern).toBe(cachePath(keys({ goSum: 'x', run: '9-2' })).pattern);
     expect(cachePath(keys()).pattern).toMatch(/^~\/\.cache\/go-docker-publish\/gdp-go-ghcr\.io-org-app-[0-9a-f]{16}$/);
+  });
+});
+
+describe('cache mount sizes from docker buildx du', () => {
+  it('adds up the records of each id (buildx 0.13 output; the id has a leading slash more)', () => {
+    const out = [
+      'ID:\t\tshdy2nwbuo4wltl9l6i9hqzdp',
+      'Size:\t\t70.38MB',
+      'Description:\tcached mount /root/.cache/go-build from exec /bin/sh -c CGO_ENABLED=0 go build -o /out/server ./cmd/server with id "//root/.cache/go-build"',
+      'Type:\t\texec.cachemount',
+      '',
+      'ID:\t\tjaw8zm7d8g3a1q7tsyhnbxhty',
+      'Size:\t\t4.096kB',
+      'Description:\tcached mount /go/pkg/mod from exec /bin/sh -c go build with id "//go/pkg/mod"',
+      '',
+      'ID:\t\tother',
+      'Size:\t\t1.5MB',
+      'Description:\tcached mount /x from exec cp with id "gomod"'
+    ].join('\n');
+    expect(parseMountSizes(out)).toEqual({ '/root/.cache/go-build': 70_380_000, '/go/pkg/mod': 4096, gomod: 1_500_000 });
   });
 });
 
@@ -97,27 +117,59 @@ describe('restore and save with a fake cache service', () => {
     };
   };
 
-  it('restores the newest entry into the builder with one throwaway build, then removes the files', async () => {
+  const du = (mb: number): string =>
+    `ID:\t\tx\nSize:\t\t${mb}MB\nDescription:\tcached mount /root/.cache/go-build from exec /bin/sh -c go build with id "//root/.cache/go-build"\nType:\t\texec.cachemount\n`;
+  const builds = (r: FakeRunner): string[][] => r.calls.filter((c) => c[1] === 'build');
+
+  it('restores the newest entry into an empty builder with one throwaway build, then removes the files', async () => {
     const r = new FakeRunner();
-    const hit = await restoreGoCache(entry(), r, store());
-    expect(hit).toBe(`${entry().restoreKeys[0]}0-1`);
-    expect(r.calls).toHaveLength(1);
-    expect(r.calls[0]?.slice(0, 4)).toEqual(['buildx', 'build', '--builder=default', '--progress=plain']);
-    expect(r.calls[0]).toContain('--output=type=cacheonly');
-    expect(r.calls[0]?.find((a) => a.startsWith('NONCE='))).toBeDefined();
+    const e = entry();
+    expect(await restoreGoCache(e, r, store())).toBe(`restored ${entry().restoreKeys[0]}0-1`);
+    expect(e.restoredKey).toBe(`${entry().restoreKeys[0]}0-1`);
+    expect(builds(r)).toHaveLength(1);
+    expect(builds(r)[0]?.slice(0, 4)).toEqual(['buildx', 'build', '--builder=default', '--progress=plain']);
+    expect(builds(r)[0]).toContain('--output=type=cacheonly');
+    expect(builds(r)[0]?.find((a) => a.startsWith('NONCE='))).toBeDefined();
     expect(existsSync(cachePath(entry()).dir)).toBe(false);
+  });
+
+  it('a builder that still holds the caches (self-hosted) is not restored into; the matching entry is only looked up', async () => {
+    const r = new FakeRunner((a) => (a[1] === 'du' ? { stdout: du(70.38) } : {}));
+    const looked: boolean[] = [];
+    const s = store({
+      restore: async (_p, _k, rk, lookupOnly) => {
+        looked.push(lookupOnly ?? false);
+        return `${rk[0]}9-1`;
+      }
+    });
+    const e = entry();
+    expect(await restoreGoCache(e, r, s)).toBe(`kept in the builder (matches ${entry().restoreKeys[0]}9-1)`);
+    expect(looked).toEqual([true]);
+    expect(builds(r)).toEqual([]);
+    expect(e.sizesAtStart).toEqual({ '/root/.cache/go-build': 70_380_000 });
   });
 
   it('runs nothing when nothing was saved yet, and a failing service is a warning, not an error', async () => {
     const r = new FakeRunner();
-    expect(await restoreGoCache(entry(), r, store({ files: false }))).toBeUndefined();
+    expect(await restoreGoCache(entry(), r, store({ files: false }))).toBe('cold: nothing restored');
     const failing = store({
       restore: async () => {
         throw new Error('Cache service responded with 503');
       }
     });
-    expect(await restoreGoCache(entry(), r, failing)).toBeUndefined();
-    expect(r.calls).toEqual([]);
+    expect(await restoreGoCache(entry(), r, failing)).toBe('cold: the cache service failed');
+    expect(builds(r)).toEqual([]);
+  });
+
+  it('post does not save again what it restored when the mounts did not change', async () => {
+    const s = store();
+    const r = new FakeRunner((a) => (a[1] === 'du' ? { stdout: du(70.38) } : {}));
+    const e = { ...entry(), restoredKey: 'k-1', sizesAtStart: { '/root/.cache/go-build': 70_380_000 } };
+    expect(await saveGoCache(e, r, s)).toBe(true);
+    expect(s.saved).toEqual([]);
+    expect(builds(r)).toEqual([]);
+    expect(await saveGoCache({ ...e, sizesAtStart: { '/root/.cache/go-build': 1 } }, r, s)).toBe(true);
+    expect(s.saved).toEqual([entry().key]);
   });
 
   it('saves under the run key after copying the mounts out; a failed copy saves nothing and does not throw', async () => {

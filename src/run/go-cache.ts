@@ -17,22 +17,25 @@ export interface GoCacheEntry {
   mounts: GoCacheMount[];
   key: string;
   restoreKeys: string[];
-  /** Key of the entry restored, when one was. */
+  /** Key of the entry restored (or, for a builder that had the caches already, found), when one was. */
   restoredKey?: string;
   builder: string;
+  /** Bytes in each cache mount (by id) once restored: post saves only when they changed. */
+  sizesAtStart?: Record<string, number>;
 }
 
 /** The cache service, as @actions/cache offers it; tests pass a fake. */
 export interface CacheStore {
   available(): boolean;
-  restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>;
+  /** lookupOnly: only say which entry would be restored, download nothing. */
+  restore(paths: string[], key: string, restoreKeys: string[], lookupOnly?: boolean): Promise<string | undefined>;
   /** False when the service did not take it (@actions/cache warns why). */
   save(paths: string[], key: string): Promise<boolean>;
 }
 
 export const actionsCache: CacheStore = {
   available: () => cache.isFeatureAvailable(),
-  restore: (paths, key, restoreKeys) => cache.restoreCache(paths, key, restoreKeys),
+  restore: (paths, key, restoreKeys, lookupOnly) => cache.restoreCache(paths, key, restoreKeys, { lookupOnly: lookupOnly ?? false }),
   save: async (paths, key) => (await cache.saveCache(paths, key)) !== -1
 };
 
@@ -67,24 +70,64 @@ function sizeOf(dir: string): number {
   return total;
 }
 
+const UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+
+/** Pure: bytes per cache-mount id in `docker buildx du --verbose --filter type=exec.cachemount` output. */
+export function parseMountSizes(du: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const rec of du.split(/\n\s*\n/)) {
+    const id = /with id "\/?([^"]+)"/.exec(rec)?.[1];
+    const size = /^Size:\s+([\d.]+)\s*([kKMGT]?B)$/m.exec(rec);
+    if (!id || !size?.[1] || !size[2]) continue;
+    out[id] = (out[id] ?? 0) + Math.round(Number(size[1]) * (UNITS[size[2]] ?? 1));
+  }
+  return out;
+}
+
+export async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<Record<string, number>> {
+  const r = await runner.docker(['buildx', 'du', `--builder=${entry.builder}`, '--verbose', '--filter=type=exec.cachemount'], {
+    silent: true,
+    allowFailure: true
+  });
+  const all = parseMountSizes(r.stdout);
+  return Object.fromEntries(entry.mounts.map((m) => [m.id, all[m.id] ?? 0]));
+}
+
+/** A builder that kept its cache mounts from an earlier run (a self-hosted runner, a remote builder) needs no restore. */
+const WARM_BYTES = 1e6;
+
 const nonce = (): string => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
-/** Restores the newest matching entry into the builder's cache mounts. Returns the key restored. */
-export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<string | undefined> {
+/**
+ * Restores the newest matching entry into the builder's cache mounts. Sets entry.restoredKey (the
+ * entry restored or, for a builder that holds the caches already, the one that matches) and
+ * entry.sizesAtStart. Returns what happened, for the job summary.
+ */
+export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<string> {
   const { pattern, dir } = cachePath(entry);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   try {
+    const sizes = await mountSizes(entry, runner);
+    const held = Object.values(sizes).reduce((a, b) => a + b, 0);
+    if (held >= WARM_BYTES) {
+      // Say which saved entry matches, so post does not save the same again when nothing changed.
+      const found = await store.restore([pattern], entry.key, entry.restoreKeys, true).catch(() => undefined);
+      core.info(`Go cache of ${entry.image}: the builder already holds ${(held / 1e6).toFixed(1)} MB in its cache mounts: not restored`);
+      if (found) entry.restoredKey = found;
+      entry.sizesAtStart = sizes;
+      return found ? `kept in the builder (matches ${found})` : 'kept in the builder (no saved entry yet)';
+    }
     let hit: string | undefined;
     try {
       hit = await store.restore([pattern], entry.key, entry.restoreKeys);
     } catch (e) {
       core.warning(`Go cache of ${entry.image}: the cache service failed, building without it: ${(e as Error).message}`);
-      return undefined;
+      return 'cold: the cache service failed';
     }
     if (!hit) {
       core.info(`Go cache of ${entry.image}: nothing saved yet for ${entry.restoreKeys[0] ?? entry.key}*`);
-      return undefined;
+      return 'cold: nothing restored';
     }
     for (const [i] of entry.mounts.entries()) mkdirSync(join(dir, `m${i}`), { recursive: true });
     const bytes = sizeOf(dir);
@@ -104,10 +147,12 @@ export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store:
       ])
     );
     core.info(`Go cache of ${entry.image}: restored ${hit} (${entry.mounts.map((m) => m.target).join(', ')})`);
-    return hit;
+    entry.restoredKey = hit;
+    entry.sizesAtStart = await mountSizes(entry, runner);
+    return `restored ${hit}`;
   } catch (e) {
     core.warning(`Go cache of ${entry.image}: could not restore it, building without it: ${(e as Error).message}`);
-    return undefined;
+    return 'cold: the restore failed';
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,6 +165,13 @@ export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: Ca
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(empty, { recursive: true });
   try {
+    if (entry.restoredKey && entry.sizesAtStart) {
+      const now = await mountSizes(entry, runner);
+      if (entry.mounts.every((m) => now[m.id] === entry.sizesAtStart?.[m.id])) {
+        core.info(`Go cache of ${entry.image}: unchanged since ${entry.restoredKey}: not saved again`);
+        return true;
+      }
+    }
     writeFileSync(join(empty, 'Dockerfile'), extractDockerfile(entry.baseImage, entry.mounts));
     await runner.docker(
       [

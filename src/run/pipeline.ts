@@ -149,9 +149,7 @@ async function restoreGoCaches(
       { image: img.name, scope: img.cacheScope, platforms: img.platforms, context: img.context, ...spec, run: env.runId },
       builder
     );
-    const hit = await restoreGoCache(entry, runner, store);
-    if (hit) entry.restoredKey = hit;
-    o.goCache = hit ? `restored ${hit}` : 'cold: nothing restored';
+    o.goCache = await restoreGoCache(entry, runner, store);
     hooks.goCacheReady?.(entry);
   }
 }
