@@ -57,6 +57,37 @@ describe('dist/ as a runner runs it', () => {
     expect(run.post?.status).toBe(0);
   });
 
+  it('the Dockerfile check: a Go compile under QEMU is a warning on its line, and that build gets GOMAXPROCS', async () => {
+    const trap = trapDockerPath();
+    const run = await runAction({
+      inputs: {
+        images: '- {name: org/naive, dockerfile: Dockerfile.qemu}\n- {name: org/cross, dockerfile: Dockerfile}',
+        platforms: 'linux/amd64,linux/arm64',
+        'dry-run': 'true',
+        'build-args': LOCAL_BASE_ARGS
+      },
+      event: 'release-published.json',
+      eventName: 'release',
+      ref: 'refs/tags/v2.3.1',
+      env: { PATH: trap.path }
+    });
+    expect(run.status).toBe(0);
+    expect(existsSync(trap.marker)).toBe(false);
+    // A runner annotation on the file and line of the go build, and "no findings" for the cross-compiling one.
+    expect(run.stdout).toMatch(
+      /::warning title=Dockerfile check \(go-under-qemu\),file=Dockerfile\.qemu,line=14::org\/naive: Dockerfile\.qemu:14: stage "build" compiles Go under QEMU/
+    );
+    expect(run.stdout).toContain('Dockerfile check of org/cross (Dockerfile): no findings');
+    expect(run.stdout).toMatch(/::notice::org\/naive: Go compiles under QEMU for linux\/arm64: build arg GOMAXPROCS=\d+/);
+    const builds = run.stdout.split('\n').filter((l) => l.startsWith('  docker buildx build'));
+    expect(builds).toHaveLength(2);
+    expect(builds[0]).toMatch(/--build-arg=GOMAXPROCS=\d+/);
+    expect(builds[1]).not.toContain('GOMAXPROCS');
+    // The plan says where RUN steps execute: everywhere for the naive one, only the build platform for the other.
+    expect(run.stdout).toContain('RUN steps execute on: linux/amd64, linux/arm64');
+    expect(run.stdout).toContain('RUN steps execute on: linux/amd64\n');
+  });
+
   it.each([
     ['malformed YAML', { images: '- name: [unclosed' }, /Input "images".*\[unclosed.*Expected a YAML list of images/s],
     ['an image without a name', { images: '- dockerfile: Dockerfile' }, /Input "images\[0\]\.name".*Expected a repository name/s],
