@@ -39014,15 +39014,8 @@ function readInputs(get) {
 function parseImages(raw) {
     if (raw.trim() === '')
         throw new InputError('images', raw, IMAGES_SHAPE);
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(raw);
-    }
-    catch (e) {
-        throw new InputError('images', raw, `${IMAGES_SHAPE} (YAML error: ${firstLine(e)})`);
-    }
-    const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-    if (!list || list.length === 0)
+    const list = yamlList('images', raw, IMAGES_SHAPE);
+    if (list.length === 0)
         throw new InputError('images', raw, IMAGES_SHAPE);
     const images = list.map((item, i) => parseImage(item, i));
     const seen = new Map();
@@ -39184,16 +39177,7 @@ function parseRegistries(get) {
         out.push({ registry, username, password });
     const raw = get('registries');
     if (raw.trim() !== '') {
-        let doc;
-        try {
-            doc = (0,dist/* parse */.qg)(raw);
-        }
-        catch (e) {
-            throw new InputError('registries', '(YAML not shown: it may hold passwords)', `a YAML list of {registry, username, password} (YAML error: ${firstLine(e)})`);
-        }
-        const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-        if (!list)
-            throw new InputError('registries', typeof doc, 'a YAML list of {registry, username, password}');
+        const list = yamlList('registries', raw, 'a YAML list of {registry, username, password}', '(YAML not shown: it may hold passwords)');
         list.forEach((r, i) => {
             const where = `registries[${i}]`;
             if (!isMap(r))
@@ -39226,16 +39210,7 @@ const ENDPOINTS_SHAPE = 'a YAML list of {endpoint, platforms}, e.g. "- endpoint:
 function parseBuilderEndpoints(raw) {
     if (raw.trim() === '')
         return [];
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(raw);
-    }
-    catch (e) {
-        throw new InputError('builder-endpoints', raw, `${ENDPOINTS_SHAPE} (YAML error: ${firstLine(e)})`);
-    }
-    const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-    if (!list)
-        throw new InputError('builder-endpoints', raw, ENDPOINTS_SHAPE);
+    const list = yamlList('builder-endpoints', raw, ENDPOINTS_SHAPE);
     const owner = new Map();
     return list.map((item, i) => {
         const where = `builder-endpoints[${i}]`;
@@ -39363,6 +39338,20 @@ function splitArgs(where, s) {
     if (inArg)
         out.push(cur);
     return out;
+}
+/** A YAML list input; a single map is a list of one. `shown` stands for the value in errors (a secret's YAML is not echoed). */
+function yamlList(input, raw, shape, shown = raw) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(raw);
+    }
+    catch (e) {
+        throw new InputError(input, shown, `${shape} (YAML error: ${firstLine(e)})`);
+    }
+    const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
+    if (!list)
+        throw new InputError(input, shown, shape);
+    return list;
 }
 function isMap(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -97868,7 +97857,12 @@ async function mountSizes(entry, runner) {
 }
 /** A builder that kept its cache mounts from an earlier run (a self-hosted runner, a remote builder) needs no restore. */
 const WARM_BYTES = 1e6;
-const nonce = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+/** A throwaway build on the entry's builder; the nonce keeps its RUN steps out of the layer cache. */
+function danceArgs(entry, output, context, dockerfile) {
+    const nonce = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const file = dockerfile ? [`--file=${dockerfile}`] : [];
+    return ['buildx', 'build', `--builder=${entry.builder}`, '--progress=plain', `--build-arg=NONCE=${nonce}`, output, ...file, context];
+}
 /**
  * Restores the newest matching entry into the builder's cache mounts. Sets entry.restoredKey (the
  * entry restored or, for a builder that holds the caches already, the one that matches) and
@@ -97906,18 +97900,7 @@ async function restoreGoCache(entry, runner, store) {
             (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(dir, `m${i}`), { recursive: true });
         const bytes = sizeOf(dir);
         (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'Dockerfile.gdp-restore'), (0,go_cache/* restoreDockerfile */.Xg)(entry.baseImage, entry.mounts));
-        await lib_core/* group */.Os(`Restore the Go cache of ${entry.image} (${hit}, ${(bytes / 1e6).toFixed(1)} MB) into the builder`, () => runner.docker([
-            'buildx',
-            'build',
-            `--builder=${entry.builder}`,
-            '--progress=plain',
-            '--build-arg',
-            `NONCE=${nonce()}`,
-            '--output=type=cacheonly',
-            '--file',
-            (0,external_node_path_.join)(dir, 'Dockerfile.gdp-restore'),
-            dir
-        ]));
+        await lib_core/* group */.Os(`Restore the Go cache of ${entry.image} (${hit}, ${(bytes / 1e6).toFixed(1)} MB) into the builder`, () => runner.docker(danceArgs(entry, '--output=type=cacheonly', dir, (0,external_node_path_.join)(dir, 'Dockerfile.gdp-restore'))));
         lib_core/* info */.pq(`Go cache of ${entry.image}: restored ${hit} (${entry.mounts.map((m) => m.target).join(', ')})`);
         entry.restoredKey = hit;
         entry.sizesAtStart = await mountSizes(entry, runner);
@@ -97946,16 +97929,7 @@ async function saveGoCache(entry, runner, store) {
             }
         }
         (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(empty, 'Dockerfile'), (0,go_cache/* extractDockerfile */.A$)(entry.baseImage, entry.mounts));
-        await runner.docker([
-            'buildx',
-            'build',
-            `--builder=${entry.builder}`,
-            '--progress=quiet',
-            '--build-arg',
-            `NONCE=${nonce()}`,
-            `--output=type=local,dest=${dir}`,
-            empty
-        ], { silent: true });
+        await runner.docker(danceArgs(entry, `--output=type=local,dest=${dir}`, empty), { silent: true });
         const bytes = (0,external_node_fs_.existsSync)(dir) ? sizeOf(dir) : 0;
         if (!(await store.save([pattern], entry.key))) {
             lib_core/* warning */.$e(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);

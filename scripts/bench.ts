@@ -363,34 +363,12 @@ async function rowsBC(): Promise<void> {
   const [cold, warm, restored, fresh] = [0, 1, 2, 3];
   const pick = (a: number[], i: number): number => a[i] ?? NaN;
   if (ROWS.has('b')) {
-    row(
-      'b',
-      'warm rebuild, no change vs cold build: Build time (job summary)',
-      s(pick(bt, warm)),
-      s(pick(bt, cold)),
-      ratio(pick(bt, warm), pick(bt, cold))
-    );
-    row(
-      'b',
-      'warm rebuild, no change vs cold build: main step wall time',
-      s(pick(wall, warm)),
-      s(pick(wall, cold)),
-      ratio(pick(wall, warm), pick(wall, cold))
-    );
-    row(
-      'b',
-      'one .go file changed, empty builder: Go cache restored vs not: Build time',
-      s(pick(bt, restored)),
-      s(pick(bt, fresh)),
-      ratio(pick(bt, restored), pick(bt, fresh))
-    );
-    row(
-      'b',
-      'one .go file changed, empty builder: Go cache restored vs not: main step wall time',
-      s(pick(wall, restored)),
-      s(pick(wall, fresh)),
-      ratio(pick(wall, restored), pick(wall, fresh))
-    );
+    const compare = (what: string, a: number[], i: number, j: number): void =>
+      row('b', what, s(pick(a, i)), s(pick(a, j)), ratio(pick(a, i), pick(a, j)));
+    compare('warm rebuild, no change vs cold build: Build time (job summary)', bt, warm, cold);
+    compare('warm rebuild, no change vs cold build: main step wall time', wall, warm, cold);
+    compare('one .go file changed, empty builder: Go cache restored vs not: Build time', bt, restored, fresh);
+    compare('one .go file changed, empty builder: Go cache restored vs not: main step wall time', wall, restored, fresh);
     details.push(
       '| run (b) | Build time | main wall | post wall | Go cache (job summary) |',
       '| --- | --- | --- | --- | --- |',

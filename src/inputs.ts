@@ -86,14 +86,8 @@ export function readInputs(get: InputGetter): Inputs {
 
 export function parseImages(raw: string): ImageInput[] {
   if (raw.trim() === '') throw new InputError('images', raw, IMAGES_SHAPE);
-  let doc: unknown;
-  try {
-    doc = parseYaml(raw);
-  } catch (e) {
-    throw new InputError('images', raw, `${IMAGES_SHAPE} (YAML error: ${firstLine(e)})`);
-  }
-  const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-  if (!list || list.length === 0) throw new InputError('images', raw, IMAGES_SHAPE);
+  const list = yamlList('images', raw, IMAGES_SHAPE);
+  if (list.length === 0) throw new InputError('images', raw, IMAGES_SHAPE);
   const images = list.map((item, i) => parseImage(item, i));
   const seen = new Map<string, number>();
   images.forEach((img, i) => {
@@ -248,18 +242,7 @@ function parseRegistries(get: InputGetter): RegistryLogin[] {
   if (username !== '') out.push({ registry, username, password });
   const raw = get('registries');
   if (raw.trim() !== '') {
-    let doc: unknown;
-    try {
-      doc = parseYaml(raw);
-    } catch (e) {
-      throw new InputError(
-        'registries',
-        '(YAML not shown: it may hold passwords)',
-        `a YAML list of {registry, username, password} (YAML error: ${firstLine(e)})`
-      );
-    }
-    const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-    if (!list) throw new InputError('registries', typeof doc, 'a YAML list of {registry, username, password}');
+    const list = yamlList('registries', raw, 'a YAML list of {registry, username, password}', '(YAML not shown: it may hold passwords)');
     list.forEach((r, i) => {
       const where = `registries[${i}]`;
       if (!isMap(r)) throw new InputError(where, typeof r, 'a map {registry, username, password}');
@@ -289,14 +272,7 @@ const ENDPOINTS_SHAPE = 'a YAML list of {endpoint, platforms}, e.g. "- endpoint:
 /** builder-endpoints: remote engines that build the listed platforms natively. */
 export function parseBuilderEndpoints(raw: string): BuilderEndpoint[] {
   if (raw.trim() === '') return [];
-  let doc: unknown;
-  try {
-    doc = parseYaml(raw);
-  } catch (e) {
-    throw new InputError('builder-endpoints', raw, `${ENDPOINTS_SHAPE} (YAML error: ${firstLine(e)})`);
-  }
-  const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
-  if (!list) throw new InputError('builder-endpoints', raw, ENDPOINTS_SHAPE);
+  const list = yamlList('builder-endpoints', raw, ENDPOINTS_SHAPE);
   const owner = new Map<string, number>();
   return list.map((item, i) => {
     const where = `builder-endpoints[${i}]`;
@@ -408,6 +384,19 @@ export function splitArgs(where: string, s: string): string[] {
   if (quote) throw new InputError(where, s, 'a command with balanced quotes');
   if (inArg) out.push(cur);
   return out;
+}
+
+/** A YAML list input; a single map is a list of one. `shown` stands for the value in errors (a secret's YAML is not echoed). */
+function yamlList(input: string, raw: string, shape: string, shown: string = raw): unknown[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(raw);
+  } catch (e) {
+    throw new InputError(input, shown, `${shape} (YAML error: ${firstLine(e)})`);
+  }
+  const list = Array.isArray(doc) ? doc : isMap(doc) ? [doc] : undefined;
+  if (!list) throw new InputError(input, shown, shape);
+  return list;
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {

@@ -129,7 +129,7 @@ describe('restore and save with a fake cache service', () => {
     expect(builds(r)).toHaveLength(1);
     expect(builds(r)[0]?.slice(0, 4)).toEqual(['buildx', 'build', '--builder=default', '--progress=plain']);
     expect(builds(r)[0]).toContain('--output=type=cacheonly');
-    expect(builds(r)[0]?.find((a) => a.startsWith('NONCE='))).toBeDefined();
+    expect(builds(r)[0]?.find((a) => a.startsWith('--build-arg=NONCE='))).toBeDefined();
     expect(existsSync(cachePath(entry()).dir)).toBe(false);
   });
 

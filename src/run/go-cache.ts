@@ -96,7 +96,12 @@ export async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<R
 /** A builder that kept its cache mounts from an earlier run (a self-hosted runner, a remote builder) needs no restore. */
 const WARM_BYTES = 1e6;
 
-const nonce = (): string => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+/** A throwaway build on the entry's builder; the nonce keeps its RUN steps out of the layer cache. */
+function danceArgs(entry: GoCacheEntry, output: string, context: string, dockerfile?: string): string[] {
+  const nonce = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const file = dockerfile ? [`--file=${dockerfile}`] : [];
+  return ['buildx', 'build', `--builder=${entry.builder}`, '--progress=plain', `--build-arg=NONCE=${nonce}`, output, ...file, context];
+}
 
 /**
  * Restores the newest matching entry into the builder's cache mounts. Sets entry.restoredKey (the
@@ -133,18 +138,7 @@ export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store:
     const bytes = sizeOf(dir);
     writeFileSync(join(dir, 'Dockerfile.gdp-restore'), restoreDockerfile(entry.baseImage, entry.mounts));
     await core.group(`Restore the Go cache of ${entry.image} (${hit}, ${(bytes / 1e6).toFixed(1)} MB) into the builder`, () =>
-      runner.docker([
-        'buildx',
-        'build',
-        `--builder=${entry.builder}`,
-        '--progress=plain',
-        '--build-arg',
-        `NONCE=${nonce()}`,
-        '--output=type=cacheonly',
-        '--file',
-        join(dir, 'Dockerfile.gdp-restore'),
-        dir
-      ])
+      runner.docker(danceArgs(entry, '--output=type=cacheonly', dir, join(dir, 'Dockerfile.gdp-restore')))
     );
     core.info(`Go cache of ${entry.image}: restored ${hit} (${entry.mounts.map((m) => m.target).join(', ')})`);
     entry.restoredKey = hit;
@@ -173,19 +167,7 @@ export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: Ca
       }
     }
     writeFileSync(join(empty, 'Dockerfile'), extractDockerfile(entry.baseImage, entry.mounts));
-    await runner.docker(
-      [
-        'buildx',
-        'build',
-        `--builder=${entry.builder}`,
-        '--progress=quiet',
-        '--build-arg',
-        `NONCE=${nonce()}`,
-        `--output=type=local,dest=${dir}`,
-        empty
-      ],
-      { silent: true }
-    );
+    await runner.docker(danceArgs(entry, `--output=type=local,dest=${dir}`, empty), { silent: true });
     const bytes = existsSync(dir) ? sizeOf(dir) : 0;
     if (!(await store.save([pattern], entry.key))) {
       core.warning(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);
