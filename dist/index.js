@@ -38818,7 +38818,8 @@ function emulatedPlatforms(platforms, hostArch) {
 
 
 
-function checkDockerfile(img, text, buildPlatform) {
+/** `remote`: platforms a build node builds natively (not emulated here). */
+function checkDockerfile(img, text, buildPlatform, remote = []) {
     const report = analyseDockerfile(text, {
         ...(img.target !== undefined ? { target: img.target } : {}),
         buildArgs: img.buildArgs,
@@ -38826,8 +38827,9 @@ function checkDockerfile(img, text, buildPlatform) {
     });
     const host = archOf(buildPlatform);
     const executes = platformsExecuted(report, img.platforms, buildPlatform);
-    const emulatedRuns = emulatedPlatforms(executes, host);
-    const goUnderEmulation = report.goCompileUnderEmulation ? emulatedPlatforms(img.platforms, host) : [];
+    const emulatedRuns = emulatedPlatforms(executes.filter((p) => !remote.includes(p)), host);
+    const local = img.platforms.filter((p) => !remote.includes(p));
+    const goUnderEmulation = report.goCompileUnderEmulation ? emulatedPlatforms(local, host) : [];
     const findings = report.findings.flatMap((f) => {
         if (f.code !== 'final-stage-emulated')
             return [f];
@@ -38861,16 +38863,25 @@ function goCacheSpec(report) {
 }
 /**
  * Attaches each image's check to the plan, and gives a build whose Go compile runs under QEMU a
- * GOMAXPROCS build arg (unless the workflow sets one). Returns lines for the log.
+ * GOMAXPROCS build arg (unless the workflow sets one). Returns lines for the log; a Dockerfile the
+ * check cannot follow leaves that image unchecked (QEMU for all its platforms).
  */
 function applyChecks(plan, read, buildPlatform, cpus) {
-    const log = [];
+    const log = { notices: [], warnings: [] };
+    const remote = plan.builderEndpoints.flatMap((e) => e.platforms);
     for (const img of plan.images) {
-        img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform);
+        try {
+            img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform, remote);
+        }
+        catch (e) {
+            // BuildKit has the last word on a Dockerfile the check cannot follow: this image goes unchecked.
+            log.warnings.push(`${img.name}: Dockerfile check skipped: ${e.message}`);
+            continue;
+        }
         const emulatedGo = img.check.goUnderEmulation;
         if (emulatedGo.length > 0 && img.buildArgs.GOMAXPROCS === undefined) {
             img.buildArgs.GOMAXPROCS = String(cpus);
-            log.push(`${img.name}: Go compiles under QEMU for ${emulatedGo.join(', ')}: build arg GOMAXPROCS=${cpus}, the runner's CPU count ` +
+            log.notices.push(`${img.name}: Go compiles under QEMU for ${emulatedGo.join(', ')}: build arg GOMAXPROCS=${cpus}, the runner's CPU count ` +
                 '(declare ARG GOMAXPROCS in the build stage to use it instead of a hard-coded GOMAXPROCS=1, which makes the compile serial). ' +
                 'Much faster: FROM --platform=$BUILDPLATFORM and cross-compile with GOOS/GOARCH.');
         }
@@ -39372,11 +39383,14 @@ function describe(v) {
 
 // EXTERNAL MODULE: ./src/plan/commands.ts
 var commands = __nccwpck_require__(4593);
+// EXTERNAL MODULE: ./src/run/runner.ts
+var run_runner = __nccwpck_require__(7927);
 ;// CONCATENATED MODULE: ./src/run/nodes.ts
 // Remote build nodes (input builder-endpoints): each endpoint becomes a Docker context in the
 // action's own DOCKER_CONFIG (gone with it in post), and its platforms are built there, natively,
 // by that engine's BuildKit, which keeps its cache between runs. The other platforms build on the
 // runner; the results are merged into one multi-platform image (oci-layout.ts).
+
 
 /** Pure: which platforms of an image build where. Only non-empty parts; the runner's part first. */
 function splitPlatforms(platforms, nodes) {
@@ -39385,20 +39399,26 @@ function splitPlatforms(platforms, nodes) {
         parts.push({ node, platforms: platforms.filter((p) => node.platforms.includes(p)) });
     return parts.filter((p) => p.platforms.length > 0);
 }
+/** Pure: the Docker context of each endpoint (a dry run prints them with a placeholder run id). */
+function nodeContexts(endpoints, runId) {
+    return endpoints.map((e, i) => ({ context: `gdp-node-${runId}-${i}`, endpoint: e.endpoint, platforms: e.platforms }));
+}
+function contextCreateArgs(node) {
+    return ['context', 'create', node.context, `--docker=host=${node.endpoint}`];
+}
 async function setupNodes(endpoints, runner, runId) {
-    const nodes = [];
-    for (const [i, e] of endpoints.entries()) {
-        const context = `gdp-node-${runId}-${i}`;
-        await runner.docker(['context', 'create', context, `--docker=host=${e.endpoint}`], { silent: true });
+    const nodes = nodeContexts(endpoints, runId);
+    for (const [i, node] of nodes.entries()) {
+        const { context } = node;
+        await runner.docker(contextCreateArgs(node), { silent: true });
         const info = await runner.docker([`--context=${context}`, 'version', '--format={{.Server.Version}} {{.Server.Arch}}'], {
             silent: true,
             allowFailure: true
         });
         if (info.exitCode !== 0) {
-            throw new Error(`builder-endpoints[${i}]: cannot reach the Docker engine at ${e.endpoint}: ${info.stderr.trim().split('\n').pop() ?? ''}`);
+            throw new Error(`builder-endpoints[${i}]: cannot reach the Docker engine at ${node.endpoint}: ${(0,run_runner/* lastLines */.w$)(info.stderr, 1)}`);
         }
-        core/* info */.pq(`Build node ${e.endpoint} (Docker ${info.stdout.trim()}): builds ${e.platforms.join(', ')}`);
-        nodes.push({ context, endpoint: e.endpoint, platforms: e.platforms });
+        core/* info */.pq(`Build node ${node.endpoint} (Docker ${info.stdout.trim()}): builds ${node.platforms.join(', ')}`);
     }
     return nodes;
 }
@@ -39558,6 +39578,7 @@ function tarHeader(name, size, type) {
 
 
 
+
 /** Pure: failed cache steps in plain progress output ("#N importing cache …" / "#N exporting … cache" then "#N ERROR: …"). */
 function cacheErrors(log) {
     const kind = new Map();
@@ -39634,7 +39655,8 @@ async function buildImages(plan, builder, runner, tmp, cacheAvailable, nodes = [
 function partBuildArgs(plan, img, part, builder, dir, cacheAvailable) {
     const cache = cacheAvailable && !part.node ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
     const args = (0,commands/* buildxBuildArgs */.Ct)(img, {
-        builder: part.node ? '' : builder,
+        // A node's part names its context's builder too: BUILDX_BUILDER in the environment must not win.
+        builder: part.node ? part.node.context : builder,
         platforms: part.platforms,
         cacheFrom: cache.from,
         cacheTo: cache.to,
@@ -39652,7 +39674,8 @@ function partBuildArgs(plan, img, part, builder, dir, cacheAvailable) {
 async function buildOnNodes(plan, img, parts, builder, runner, dir, cacheAvailable) {
     (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
     try {
-        const outputs = await Promise.all(parts.map(async (part, j) => {
+        // allSettled: the folder is removed only once no part still writes into it.
+        const settled = await Promise.allSettled(parts.map(async (part, j) => {
             const args = partBuildArgs(plan, img, part, builder, (0,external_node_path_.join)(dir, `part-${j}`), cacheAvailable);
             const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
             core/* info */.pq(`Building ${img.name} for ${part.platforms.join(', ')} ${where}`);
@@ -39661,10 +39684,14 @@ async function buildOnNodes(plan, img, parts, builder, runner, dir, cacheAvailab
             core/* info */.pq(`${r.stdout}${r.stderr}`);
             core/* endGroup */.N4();
             if (r.exitCode !== 0) {
-                throw new Error(`Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+                throw new Error(`Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${(0,run_runner/* lastLines */.w$)(r.stderr, 1)}`);
             }
             return r;
         }));
+        const failed = settled.find((r) => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+        const outputs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
         const merged = (0,external_node_path_.join)(dir, 'merged');
         const digest = mergeLayouts(parts.map((_, j) => (0,external_node_path_.join)(dir, `part-${j}`)), merged, img.refs);
         writeTar(merged, (0,external_node_path_.join)(dir, 'image.tar'));
@@ -40258,7 +40285,6 @@ var run_go_cache = __nccwpck_require__(1084);
 
 
 
-
 const BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v9.2.2';
 /** binfmt_misc entry name for each architecture (as Debian and tonistiigi/binfmt register them). */
 const BINFMT_NAMES = {
@@ -40319,20 +40345,22 @@ async function setupQemu(mode, platforms, runner, read = readBinfmt, hostArch = 
  */
 function qemuPlatforms(plan, smoked) {
     const out = new Set();
+    // Platforms a build node builds execute there, natively, not on this runner.
+    const remote = new Set(plan.builderEndpoints.flatMap((e) => e.platforms));
     for (const img of plan.images) {
         for (const p of img.check ? img.check.executes : img.platforms)
-            out.add(p);
+            if (!remote.has(p))
+                out.add(p);
         if (img.smoke.enabled)
             smoked(img).forEach((p) => out.add(p));
     }
     return [...out];
 }
 
-// EXTERNAL MODULE: ./src/run/runner.ts
-var run_runner = __nccwpck_require__(7927);
 ;// CONCATENATED MODULE: ./src/run/smoke.ts
 // Smoke tests: every image runs (docker run --rm) before anything is pushed. A timeout kills the
 // container; a failure names the image, the platform, the exit code and the last lines of output.
+
 
 
 
@@ -40414,6 +40442,7 @@ async function runPipeline(plan, runner, hooks, env) {
         const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
         await setupQemu(plan.qemu, plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())), runner);
         const builder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
+        const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
         const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
         if (!builder.containerdStore && multi.length > 0) {
             // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
@@ -40429,7 +40458,6 @@ async function runPipeline(plan, runner, hooks, env) {
             cacheAvailable = false;
         }
         await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-        const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
         const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
         builds.forEach((b, i) => {
             const o = outcomes[i];
@@ -40483,6 +40511,8 @@ async function runPipeline(plan, runner, hooks, env) {
 }
 async function restoreGoCaches(plan, builder, runner, hooks, env, outcomes) {
     const store = env.cacheStore ?? run_go_cache/* actionsCache */.kW;
+    // BuildKit keeps a cache mount per builder and id: images that share mounts restore and save them once.
+    const first = new Map();
     for (const [i, img] of plan.images.entries()) {
         const o = outcomes[i];
         const spec = img.check?.goCache;
@@ -40497,7 +40527,18 @@ async function restoreGoCaches(plan, builder, runner, hooks, env, outcomes) {
             core/* info */.pq(`Go cache of ${img.name}: the GitHub Actions cache service is not available here`);
             continue;
         }
-        const entry = (0,run_go_cache/* makeEntry */.lq)({ image: img.name, scope: img.cacheScope, platforms: img.platforms, context: img.context, ...spec, run: env.runId }, builder);
+        const mounts = spec.mounts
+            .map((m) => m.id)
+            .sort()
+            .join(',');
+        const sharedWith = first.get(mounts);
+        if (sharedWith) {
+            o.goCache = `shared with ${sharedWith} (same cache mounts)`;
+            continue;
+        }
+        first.set(mounts, img.name);
+        const context = (0,external_node_path_.resolve)(env.workspace ?? process.cwd(), img.context);
+        const entry = (0,run_go_cache/* makeEntry */.lq)({ image: img.name, scope: img.cacheScope, platforms: img.platforms, context, ...spec, run: env.runId }, builder);
         o.goCache = await (0,run_go_cache/* restoreGoCache */.lr)(entry, runner, store);
         hooks.goCacheReady?.(entry);
     }
@@ -40568,7 +40609,8 @@ async function main(env = process.env) {
     }, {
         runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
         ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
-        tempDir: env.RUNNER_TEMP
+        tempDir: env.RUNNER_TEMP,
+        workspace: env.GITHUB_WORKSPACE || process.cwd()
     });
     setOutputs(plan, res.images, res.pushed, res.pushedRefs);
     // A run that fails after pushing some tags says exactly which refs are in a registry and which not.
@@ -40598,16 +40640,7 @@ async function main(env = process.env) {
  * the check cannot read is a warning (BuildKit has the last word), never a failed run.
  */
 function checkDockerfiles(plan, workspace) {
-    let log;
-    try {
-        log = applyChecks(plan, (f) => (0,external_node_fs_.readFileSync)((0,external_node_path_.resolve)(workspace, f), 'utf8'), `linux/${nodeArch()}`, (0,external_node_os_.availableParallelism)());
-    }
-    catch (e) {
-        core/* warning */.$e(`Dockerfile check skipped: ${e.message}`);
-        for (const img of plan.images)
-            delete img.check;
-        return;
-    }
+    const log = applyChecks(plan, (f) => (0,external_node_fs_.readFileSync)((0,external_node_path_.resolve)(workspace, f), 'utf8'), `linux/${nodeArch()}`, (0,external_node_os_.availableParallelism)());
     for (const img of plan.images) {
         const findings = img.check?.findings ?? [];
         if (findings.length === 0)
@@ -40621,7 +40654,9 @@ function checkDockerfiles(plan, workspace) {
                 core/* notice */.lm(text, props);
         }
     }
-    for (const l of log)
+    for (const l of log.warnings)
+        core/* warning */.$e(l);
+    for (const l of log.notices)
         core/* notice */.lm(l);
 }
 /** Every docker command a real run of the plan would start (for the dry-run print). */
@@ -40630,9 +40665,9 @@ function plannedCommands(plan) {
     if (plan.push)
         for (const r of plan.registries)
             cmds.push((0,commands/* loginArgs */.be)(r.registry, r.username));
-    const nodes = plan.builderEndpoints.map((e, i) => ({ ...e, context: `gdp-node-<run>-${i}` }));
+    const nodes = nodeContexts(plan.builderEndpoints, '<run>');
     for (const n of nodes)
-        cmds.push(['context', 'create', n.context, `--docker=host=${n.endpoint}`]);
+        cmds.push(contextCreateArgs(n));
     plan.images.forEach((img, i) => {
         const parts = splitPlatforms(img.platforms, nodes);
         if (parts.length === 1 && !parts[0]?.node)
@@ -40673,8 +40708,7 @@ function buildxBuildArgs(img, o) {
         'buildx',
         'build',
         ...(o.progress ? [`--progress=${o.progress}`] : []),
-        // No builder: the Docker context's own (a remote node).
-        ...(o.builder ? [`--builder=${o.builder}`] : []),
+        `--builder=${o.builder}`,
         `--platform=${o.platforms.join(',')}`,
         `--file=${img.dockerfile}`
     ];
@@ -40827,26 +40861,31 @@ async function post(env = process.env) {
     if (!state.dockerConfig)
         return;
     const runner = new _run_runner_js__WEBPACK_IMPORTED_MODULE_4__/* .DockerCli */ .Vo((0,_run_docker_config_js__WEBPACK_IMPORTED_MODULE_1__/* .dockerEnv */ .gT)(state.dockerConfig, env));
-    try {
-        // Before the builder goes: the Go caches are in its cache mounts.
-        for (const entry of state.goCache ?? [])
-            await (0,_run_go_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .saveGoCache */ .yU)(entry, runner, _run_go_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .actionsCache */ .kW);
-        await (0,_run_login_js__WEBPACK_IMPORTED_MODULE_3__/* .logout */ .ri)(state.registries, runner);
-        if (state.builder) {
-            const r = await runner.docker(['buildx', 'rm', '--force', state.builder], { allowFailure: true });
-            if (r.exitCode === 0)
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed builder ${state.builder}`);
-            else
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not remove builder ${state.builder}: ${r.stderr.trim()}`);
+    // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
+    for (const entry of state.goCache ?? [])
+        await (0,_run_go_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .saveGoCache */ .yU)(entry, runner, _run_go_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .actionsCache */ .kW);
+    // Each step on its own: one that fails does not keep the others from running.
+    const step = async (what, fn) => {
+        try {
+            await fn();
         }
+        catch (e) {
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Post step, ${what}: ${e.message}`);
+        }
+    };
+    await step('logout', () => (0,_run_login_js__WEBPACK_IMPORTED_MODULE_3__/* .logout */ .ri)(state.registries, runner));
+    const builder = state.builder;
+    if (builder) {
+        await step('builder removal', async () => {
+            const r = await runner.docker(['buildx', 'rm', '--force', builder], { allowFailure: true });
+            if (r.exitCode === 0)
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed builder ${builder}`);
+            else
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not remove builder ${builder}: ${r.stderr.trim()}`);
+        });
     }
-    catch (e) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Post step: ${e.message}`);
-    }
-    finally {
-        (0,_run_docker_config_js__WEBPACK_IMPORTED_MODULE_1__/* .removeDockerConfig */ .nS)(state.dockerConfig);
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Removed the temporary Docker config');
-    }
+    (0,_run_docker_config_js__WEBPACK_IMPORTED_MODULE_1__/* .removeDockerConfig */ .nS)(state.dockerConfig);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Removed the temporary Docker config');
 }
 
 
@@ -97870,9 +97909,9 @@ function danceArgs(entry, output, context, dockerfile) {
  */
 async function restoreGoCache(entry, runner, store) {
     const { pattern, dir } = cachePath(entry);
-    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
     try {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
         const sizes = await mountSizes(entry, runner);
         const held = Object.values(sizes).reduce((a, b) => a + b, 0);
         if (held >= WARM_BYTES) {
@@ -97918,9 +97957,9 @@ async function restoreGoCache(entry, runner, store) {
 async function saveGoCache(entry, runner, store) {
     const { pattern, dir } = cachePath(entry);
     const empty = `${dir}.context`;
-    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-    (0,external_node_fs_.mkdirSync)(empty, { recursive: true });
     try {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        (0,external_node_fs_.mkdirSync)(empty, { recursive: true });
         if (entry.restoredKey && entry.sizesAtStart) {
             const now = await mountSizes(entry, runner);
             if (entry.mounts.every((m) => now[m.id] === entry.sizesAtStart?.[m.id])) {
@@ -97931,6 +97970,11 @@ async function saveGoCache(entry, runner, store) {
         (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(empty, 'Dockerfile'), (0,go_cache/* extractDockerfile */.A$)(entry.baseImage, entry.mounts));
         await runner.docker(danceArgs(entry, `--output=type=local,dest=${dir}`, empty), { silent: true });
         const bytes = (0,external_node_fs_.existsSync)(dir) ? sizeOf(dir) : 0;
+        if (bytes === 0) {
+            // Empty mounts (the build never ran): saving would hide an older, good entry.
+            lib_core/* info */.pq(`Go cache of ${entry.image}: the cache mounts are empty: nothing saved`);
+            return false;
+        }
         if (!(await store.save([pattern], entry.key))) {
             lib_core/* warning */.$e(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);
             return false;
@@ -97999,10 +98043,12 @@ async function logout(registries, runner) {
 /* harmony export */   bD: () => (/* binding */ withRetry),
 /* harmony export */   vI: () => (/* binding */ DEFAULT_RETRY)
 /* harmony export */ });
-/* unused harmony exports isTransient, lastLine */
+/* unused harmony export isTransient */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
+/* harmony import */ var _runner_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7927);
 // Retries for registry operations: transient answers (HTTP 429 and 5xx, connection errors) are
 // tried again with exponential backoff, a bounded number of times; anything else fails at once.
+
 
 const TRANSIENT = [
     /\b(429|500|502|503|504)\b/,
@@ -98021,14 +98067,6 @@ function isTransient(output) {
     return TRANSIENT.some((re) => re.test(output));
 }
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 2000 };
-/** Pure: the last non-blank line of a command's output: where docker says what the registry answered. */
-function lastLine(output) {
-    return (output
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .pop() ?? '');
-}
 async function withRetry(what, fn, o = DEFAULT_RETRY) {
     const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     for (let attempt = 1;; attempt++) {
@@ -98041,12 +98079,13 @@ async function withRetry(what, fn, o = DEFAULT_RETRY) {
                 // The registry's answer goes on the first line (the one the job summary shows), the whole
                 // output of the last try after it.
                 if (attempt > 1) {
-                    e.message = `${what} failed after ${attempt} tries: ${lastLine(msg)}${msg.trim().includes('\n') ? `\n${msg}` : ''}`;
+                    e.message =
+                        `${what} failed after ${attempt} tries: ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLines */ .w$)(msg, 1)}${msg.trim().includes('\n') ? `\n${msg}` : ''}`;
                 }
                 throw e;
             }
             const delay = o.baseDelayMs * 2 ** (attempt - 1);
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${lastLine(msg)}`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${(0,_runner_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLines */ .w$)(msg, 1)}`);
             await sleep(delay);
         }
     }

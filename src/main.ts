@@ -8,7 +8,7 @@ import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
 import { loginArgs, smokeRunArgs } from './plan/commands.js';
 import { imageBuildArgs, partBuildArgs } from './run/build.js';
-import { splitPlatforms } from './run/nodes.js';
+import { contextCreateArgs, nodeContexts, splitPlatforms } from './run/nodes.js';
 import { buildPlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
@@ -65,7 +65,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     {
       runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
       ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
-      tempDir: env.RUNNER_TEMP
+      tempDir: env.RUNNER_TEMP,
+      workspace: env.GITHUB_WORKSPACE || process.cwd()
     }
   );
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
@@ -96,14 +97,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
  * the check cannot read is a warning (BuildKit has the last word), never a failed run.
  */
 function checkDockerfiles(plan: Plan, workspace: string): void {
-  let log: string[];
-  try {
-    log = applyChecks(plan, (f) => readFileSync(resolve(workspace, f), 'utf8'), `linux/${nodeArch()}`, availableParallelism());
-  } catch (e) {
-    core.warning(`Dockerfile check skipped: ${(e as Error).message}`);
-    for (const img of plan.images) delete img.check;
-    return;
-  }
+  const log = applyChecks(plan, (f) => readFileSync(resolve(workspace, f), 'utf8'), `linux/${nodeArch()}`, availableParallelism());
   for (const img of plan.images) {
     const findings = img.check?.findings ?? [];
     if (findings.length === 0) core.info(`Dockerfile check of ${img.name} (${img.dockerfile}): no findings`);
@@ -114,15 +108,16 @@ function checkDockerfiles(plan: Plan, workspace: string): void {
       else core.notice(text, props);
     }
   }
-  for (const l of log) core.notice(l);
+  for (const l of log.warnings) core.warning(l);
+  for (const l of log.notices) core.notice(l);
 }
 
 /** Every docker command a real run of the plan would start (for the dry-run print). */
 export function plannedCommands(plan: Plan): string[][] {
   const cmds: string[][] = [];
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
-  const nodes = plan.builderEndpoints.map((e, i) => ({ ...e, context: `gdp-node-<run>-${i}` }));
-  for (const n of nodes) cmds.push(['context', 'create', n.context, `--docker=host=${n.endpoint}`]);
+  const nodes = nodeContexts(plan.builderEndpoints, '<run>');
+  for (const n of nodes) cmds.push(contextCreateArgs(n));
   plan.images.forEach((img, i) => {
     const parts = splitPlatforms(img.platforms, nodes);
     if (parts.length === 1 && !parts[0]?.node)

@@ -11,19 +11,25 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const state = loadState();
   if (!state.dockerConfig) return;
   const runner = new DockerCli(dockerEnv(state.dockerConfig, env));
-  try {
-    // Before the builder goes: the Go caches are in its cache mounts.
-    for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
-    await logout(state.registries, runner);
-    if (state.builder) {
-      const r = await runner.docker(['buildx', 'rm', '--force', state.builder], { allowFailure: true });
-      if (r.exitCode === 0) core.info(`Removed builder ${state.builder}`);
-      else core.warning(`Could not remove builder ${state.builder}: ${r.stderr.trim()}`);
+  // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
+  for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
+  // Each step on its own: one that fails does not keep the others from running.
+  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      core.warning(`Post step, ${what}: ${(e as Error).message}`);
     }
-  } catch (e) {
-    core.warning(`Post step: ${(e as Error).message}`);
-  } finally {
-    removeDockerConfig(state.dockerConfig);
-    core.info('Removed the temporary Docker config');
+  };
+  await step('logout', () => logout(state.registries, runner));
+  const builder = state.builder;
+  if (builder) {
+    await step('builder removal', async () => {
+      const r = await runner.docker(['buildx', 'rm', '--force', builder], { allowFailure: true });
+      if (r.exitCode === 0) core.info(`Removed builder ${builder}`);
+      else core.warning(`Could not remove builder ${builder}: ${r.stderr.trim()}`);
+    });
   }
+  removeDockerConfig(state.dockerConfig);
+  core.info('Removed the temporary Docker config');
 }

@@ -68,7 +68,7 @@ describe('the Dockerfile check applied to an image', () => {
 
 describe('applyChecks on a plan', () => {
   const plan = (images: PlannedImage[], over: Partial<Plan> = {}): Plan =>
-    ({ images, smokePlatforms: 'native', qemu: 'auto', ...over }) as unknown as Plan;
+    ({ images, smokePlatforms: 'native', qemu: 'auto', builderEndpoints: [], ...over }) as unknown as Plan;
 
   it('GOMAXPROCS only for a build whose Go compile is emulated, and never over the workflow’s own value', () => {
     const naive = img({ buildArgs: {} });
@@ -77,8 +77,9 @@ describe('applyChecks on a plan', () => {
     const log = applyChecks(plan([naive, cross, own]), (f) => (f === 'Dockerfile' ? NAIVE : ''), 'linux/amd64', 4);
     expect(naive.buildArgs.GOMAXPROCS).toBe('4');
     expect(own.buildArgs.GOMAXPROCS).toBe('1');
-    expect(log).toHaveLength(2);
-    expect(log[0]).toMatch(/Go compiles under QEMU for linux\/arm64.*GOMAXPROCS=4/);
+    expect(log.notices).toHaveLength(2);
+    expect(log.warnings).toEqual([]);
+    expect(log.notices[0]).toMatch(/Go compiles under QEMU for linux\/arm64.*GOMAXPROCS=4/);
     expect(cross.check).toBeDefined();
   });
 
@@ -90,5 +91,24 @@ describe('applyChecks on a plan', () => {
     expect(qemuPlatforms(plan([cross]), (i) => i.platforms)).toEqual(EIGHT);
     // Without the check (a plan made without reading the Dockerfile): every platform.
     expect(qemuPlatforms(plan([img()]), native)).toEqual(EIGHT);
+  });
+
+  it('platforms a build node builds are neither emulated here nor given GOMAXPROCS', () => {
+    const naive = img({ buildArgs: {}, platforms: ['linux/amd64', 'linux/arm64'] });
+    const p = plan([naive], { builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }] });
+    const log = applyChecks(p, () => NAIVE, 'linux/amd64', 4);
+    expect(naive.check?.goUnderEmulation).toEqual([]);
+    expect(naive.buildArgs.GOMAXPROCS).toBeUndefined();
+    expect(log.notices).toEqual([]);
+    expect(qemuPlatforms(p, (i) => [i.platforms[0] ?? ''])).toEqual(['linux/amd64']);
+  });
+
+  it('a Dockerfile the check cannot follow leaves only that image unchecked, with a warning', () => {
+    const bad = img({ name: 'bad', target: 'nope' });
+    const good = img({ name: 'good', buildArgs: {} });
+    const log = applyChecks(plan([bad, good]), () => NAIVE, 'linux/amd64', 2);
+    expect(bad.check).toBeUndefined();
+    expect(good.check?.findings.map((f) => f.code)).toEqual(['go-under-qemu']);
+    expect(log.warnings).toEqual([expect.stringMatching(/^bad: Dockerfile check skipped: .*nope/)]);
   });
 });

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecResult } from '../../src/run/runner.js';
 import { describe, expect, it } from '@jest/globals';
 import { extractDockerfile, goCacheKeys, restoreDockerfile, usableMounts } from '../../src/plan/go-cache.js';
 import { cachePath, parseMountSizes, restoreGoCache, saveGoCache, type CacheStore, type GoCacheEntry } from '../../src/run/go-cache.js';
@@ -120,6 +122,18 @@ describe('restore and save with a fake cache service', () => {
   const du = (mb: number): string =>
     `ID:\t\tx\nSize:\t\t${mb}MB\nDescription:\tcached mount /root/.cache/go-build from exec /bin/sh -c go build with id "//root/.cache/go-build"\nType:\t\texec.cachemount\n`;
   const builds = (r: FakeRunner): string[][] => r.calls.filter((c) => c[1] === 'build');
+  /** Answers like the engine: du lists the mounts; an extract build writes the mounts' files. */
+  const engine =
+    (mb: number) =>
+    (a: string[]): Partial<ExecResult> => {
+      if (a[1] === 'du') return { stdout: du(mb) };
+      const dest = a.find((x) => x.startsWith('--output=type=local,dest='))?.slice('--output=type=local,dest='.length);
+      if (dest) {
+        mkdirSync(join(dest, 'm0'), { recursive: true });
+        writeFileSync(join(dest, 'm0', 'obj'), 'compiled');
+      }
+      return {};
+    };
 
   it('restores the newest entry into an empty builder with one throwaway build, then removes the files', async () => {
     const r = new FakeRunner();
@@ -163,7 +177,7 @@ describe('restore and save with a fake cache service', () => {
 
   it('post does not save again what it restored when the mounts did not change', async () => {
     const s = store();
-    const r = new FakeRunner((a) => (a[1] === 'du' ? { stdout: du(70.38) } : {}));
+    const r = new FakeRunner(engine(70.38));
     const e = { ...entry(), restoredKey: 'k-1', sizesAtStart: { '/root/.cache/go-build': 70_380_000 } };
     expect(await saveGoCache(e, r, s)).toBe(true);
     expect(s.saved).toEqual([]);
@@ -172,11 +186,13 @@ describe('restore and save with a fake cache service', () => {
     expect(s.saved).toEqual([entry().key]);
   });
 
-  it('saves under the run key after copying the mounts out; a failed copy saves nothing and does not throw', async () => {
+  it('saves under the run key after copying the mounts out; empty mounts or a failed copy save nothing and do not throw', async () => {
     const s = store();
-    const r = new FakeRunner();
+    const r = new FakeRunner(engine(5));
     expect(await saveGoCache(entry(), r, s)).toBe(true);
-    expect(r.calls[0]).toContain(`--output=type=local,dest=${cachePath(entry()).dir}`);
+    expect(builds(r)[0]).toContain(`--output=type=local,dest=${cachePath(entry()).dir}`);
+    expect(s.saved).toEqual([entry().key]);
+    expect(await saveGoCache(entry(), new FakeRunner(), s)).toBe(false);
     expect(s.saved).toEqual([entry().key]);
     const s2 = store();
     expect(await saveGoCache(entry(), new FakeRunner(() => ({ exitCode: 1 })), s2)).toBe(false);

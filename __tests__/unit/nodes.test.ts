@@ -50,17 +50,17 @@ describe('which platforms build where', () => {
     );
   });
 
-  it('a node’s part exports an OCI layout with the context’s own builder, no provenance', () => {
+  it('a node’s part exports an OCI layout, names its context’s builder (BUILDX_BUILDER must not win), no provenance', () => {
     const img = { refs: ['r:1'], labels: {}, buildArgs: {}, dockerfile: 'Dockerfile', context: '.' } as unknown as PlannedImage;
     const args = buildxBuildArgs(img, {
-      builder: '',
+      builder: 'c0',
       platforms: ['linux/arm64'],
       cacheFrom: [],
       cacheTo: [],
       metadataFile: 'm',
       output: { oci: '/t/p' }
     });
-    expect(args.some((a) => a.startsWith('--builder'))).toBe(false);
+    expect(args).toContain('--builder=c0');
     expect(args).toEqual(expect.arrayContaining(['--output=type=oci,dest=/t/p,tar=false', '--provenance=false', '--platform=linux/arm64']));
     expect(args).not.toContain('--load');
   });
@@ -93,7 +93,9 @@ describe('the dry run of a split build', () => {
     expect(cmds[1]).toMatch(
       /^buildx build --progress=plain --builder=<builder> --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=oci,dest=<tmp>\/oci-0\/part-0,tar=false/
     );
-    expect(cmds[2]).toMatch(/^--context=gdp-node-<run>-0 buildx build --progress=plain --platform=linux\/arm64 /);
+    expect(cmds[2]).toMatch(
+      /^--context=gdp-node-<run>-0 buildx build --progress=plain --builder=gdp-node-<run>-0 --platform=linux\/arm64 /
+    );
     expect(cmds[2]).not.toContain('--cache-to');
     expect(cmds[3]).toBe('load --input=<tmp>/oci-0/image.tar');
   });

@@ -7,7 +7,8 @@ import { usableMounts } from './go-cache.js';
 import { archOf, emulatedPlatforms } from './platforms.js';
 import type { DockerfileCheck, Plan, PlannedImage } from './types.js';
 
-export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: string): DockerfileCheck {
+/** `remote`: platforms a build node builds natively (not emulated here). */
+export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: string, remote: string[] = []): DockerfileCheck {
   const report = analyseDockerfile(text, {
     ...(img.target !== undefined ? { target: img.target } : {}),
     buildArgs: img.buildArgs,
@@ -15,8 +16,12 @@ export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: 
   });
   const host = archOf(buildPlatform);
   const executes = platformsExecuted(report, img.platforms, buildPlatform);
-  const emulatedRuns = emulatedPlatforms(executes, host);
-  const goUnderEmulation = report.goCompileUnderEmulation ? emulatedPlatforms(img.platforms, host) : [];
+  const emulatedRuns = emulatedPlatforms(
+    executes.filter((p) => !remote.includes(p)),
+    host
+  );
+  const local = img.platforms.filter((p) => !remote.includes(p));
+  const goUnderEmulation = report.goCompileUnderEmulation ? emulatedPlatforms(local, host) : [];
   const findings = report.findings.flatMap((f) => {
     if (f.code !== 'final-stage-emulated') return [f];
     // Only worth saying when some platform of this build is not native.
@@ -48,16 +53,29 @@ function goCacheSpec(report: DockerfileReport): DockerfileCheck['goCache'] {
 
 /**
  * Attaches each image's check to the plan, and gives a build whose Go compile runs under QEMU a
- * GOMAXPROCS build arg (unless the workflow sets one). Returns lines for the log.
+ * GOMAXPROCS build arg (unless the workflow sets one). Returns lines for the log; a Dockerfile the
+ * check cannot follow leaves that image unchecked (QEMU for all its platforms).
  */
-export function applyChecks(plan: Plan, read: (dockerfile: string) => string, buildPlatform: string, cpus: number): string[] {
-  const log: string[] = [];
+export function applyChecks(
+  plan: Plan,
+  read: (dockerfile: string) => string,
+  buildPlatform: string,
+  cpus: number
+): { notices: string[]; warnings: string[] } {
+  const log = { notices: [] as string[], warnings: [] as string[] };
+  const remote = plan.builderEndpoints.flatMap((e) => e.platforms);
   for (const img of plan.images) {
-    img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform);
+    try {
+      img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform, remote);
+    } catch (e) {
+      // BuildKit has the last word on a Dockerfile the check cannot follow: this image goes unchecked.
+      log.warnings.push(`${img.name}: Dockerfile check skipped: ${(e as Error).message}`);
+      continue;
+    }
     const emulatedGo = img.check.goUnderEmulation;
     if (emulatedGo.length > 0 && img.buildArgs.GOMAXPROCS === undefined) {
       img.buildArgs.GOMAXPROCS = String(cpus);
-      log.push(
+      log.notices.push(
         `${img.name}: Go compiles under QEMU for ${emulatedGo.join(', ')}: build arg GOMAXPROCS=${cpus}, the runner's CPU count ` +
           '(declare ARG GOMAXPROCS in the build stage to use it instead of a hard-coded GOMAXPROCS=1, which makes the compile serial). ' +
           'Much faster: FROM --platform=$BUILDPLATFORM and cross-compile with GOOS/GOARCH.'

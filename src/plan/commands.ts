@@ -22,8 +22,7 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
     'buildx',
     'build',
     ...(o.progress ? [`--progress=${o.progress}`] : []),
-    // No builder: the Docker context's own (a remote node).
-    ...(o.builder ? [`--builder=${o.builder}`] : []),
+    `--builder=${o.builder}`,
     `--platform=${o.platforms.join(',')}`,
     `--file=${img.dockerfile}`
   ];

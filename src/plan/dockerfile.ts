@@ -8,6 +8,8 @@
 //   COPY --from=<name|index>, RUN --mount=...,from=), the stages the target needs, the cache
 //   mounts, and findings about multi-platform Go builds (see FindingCode).
 
+import type { GoCacheMount } from './go-cache.js';
+
 export type Flag = { name: string; value: string };
 /** chomp: <<-, leading tabs stripped from the body and the terminator. */
 export type Heredoc = { name: string; chomp: boolean; body: string };
@@ -21,15 +23,9 @@ export interface Instruction {
   line: number;
   endLine: number;
 }
-export interface CacheMount {
+/** A cache mount as the Go cache needs it (id defaults to the target), and where it is. */
+export interface CacheMount extends GoCacheMount {
   line: number;
-  target: string;
-  /** id= or the target */
-  id: string;
-  sharing?: string;
-  uid?: string;
-  gid?: string;
-  mode?: string;
 }
 export interface DockerfileStage {
   index: number;

@@ -66,7 +66,7 @@ export interface Inputs {
 
 /** A remote Docker engine that builds some platforms natively (input builder-endpoints). */
 export interface BuilderEndpoint {
-  endpoint: string; // ssh://user@host[:port], tcp://host:port, or a docker context name
+  endpoint: string; // ssh://user@host[:port] or tcp://host:port
   platforms: string[];
 }
 

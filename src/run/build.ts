@@ -7,7 +7,7 @@ import { buildxBuildArgs, cacheArgs } from '../plan/commands.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { splitPlatforms, type BuildNode, type BuildPart } from './nodes.js';
 import { mergeLayouts, writeTar } from './oci-layout.js';
-import type { ExecResult, Runner } from './runner.js';
+import { lastLines, type ExecResult, type Runner } from './runner.js';
 
 export interface BuildResult {
   image: PlannedImage;
@@ -114,7 +114,8 @@ export function partBuildArgs(
 ): string[] {
   const cache = cacheAvailable && !part.node ? cacheArgs(plan.cache, img) : { from: [], to: [] };
   const args = buildxBuildArgs(img, {
-    builder: part.node ? '' : builder,
+    // A node's part names its context's builder too: BUILDX_BUILDER in the environment must not win.
+    builder: part.node ? part.node.context : builder,
     platforms: part.platforms,
     cacheFrom: cache.from,
     cacheTo: cache.to,
@@ -141,7 +142,8 @@ async function buildOnNodes(
 ): Promise<ExecResult> {
   mkdirSync(dir, { recursive: true });
   try {
-    const outputs = await Promise.all(
+    // allSettled: the folder is removed only once no part still writes into it.
+    const settled = await Promise.allSettled(
       parts.map(async (part, j) => {
         const args = partBuildArgs(plan, img, part, builder, join(dir, `part-${j}`), cacheAvailable);
         const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
@@ -152,12 +154,15 @@ async function buildOnNodes(
         core.endGroup();
         if (r.exitCode !== 0) {
           throw new Error(
-            `Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`
+            `Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${lastLines(r.stderr, 1)}`
           );
         }
         return r;
       })
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const outputs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const merged = join(dir, 'merged');
     const digest = mergeLayouts(
       parts.map((_, j) => join(dir, `part-${j}`)),

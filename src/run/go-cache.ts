@@ -110,9 +110,9 @@ function danceArgs(entry: GoCacheEntry, output: string, context: string, dockerf
  */
 export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<string> {
   const { pattern, dir } = cachePath(entry);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
     const sizes = await mountSizes(entry, runner);
     const held = Object.values(sizes).reduce((a, b) => a + b, 0);
     if (held >= WARM_BYTES) {
@@ -156,9 +156,9 @@ export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store:
 export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<boolean> {
   const { pattern, dir } = cachePath(entry);
   const empty = `${dir}.context`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(empty, { recursive: true });
   try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(empty, { recursive: true });
     if (entry.restoredKey && entry.sizesAtStart) {
       const now = await mountSizes(entry, runner);
       if (entry.mounts.every((m) => now[m.id] === entry.sizesAtStart?.[m.id])) {
@@ -169,6 +169,11 @@ export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: Ca
     writeFileSync(join(empty, 'Dockerfile'), extractDockerfile(entry.baseImage, entry.mounts));
     await runner.docker(danceArgs(entry, `--output=type=local,dest=${dir}`, empty), { silent: true });
     const bytes = existsSync(dir) ? sizeOf(dir) : 0;
+    if (bytes === 0) {
+      // Empty mounts (the build never ran): saving would hide an older, good entry.
+      core.info(`Go cache of ${entry.image}: the cache mounts are empty: nothing saved`);
+      return false;
+    }
     if (!(await store.save([pattern], entry.key))) {
       core.warning(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);
       return false;

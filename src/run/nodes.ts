@@ -4,7 +4,7 @@
 // runner; the results are merged into one multi-platform image (oci-layout.ts).
 import * as core from '@actions/core';
 import type { BuilderEndpoint } from '../plan/types.js';
-import type { Runner } from './runner.js';
+import { lastLines, type Runner } from './runner.js';
 
 export interface BuildNode {
   context: string;
@@ -25,22 +25,28 @@ export function splitPlatforms(platforms: string[], nodes: BuildNode[]): BuildPa
   return parts.filter((p) => p.platforms.length > 0);
 }
 
+/** Pure: the Docker context of each endpoint (a dry run prints them with a placeholder run id). */
+export function nodeContexts(endpoints: BuilderEndpoint[], runId: string): BuildNode[] {
+  return endpoints.map((e, i) => ({ context: `gdp-node-${runId}-${i}`, endpoint: e.endpoint, platforms: e.platforms }));
+}
+
+export function contextCreateArgs(node: BuildNode): string[] {
+  return ['context', 'create', node.context, `--docker=host=${node.endpoint}`];
+}
+
 export async function setupNodes(endpoints: BuilderEndpoint[], runner: Runner, runId: string): Promise<BuildNode[]> {
-  const nodes: BuildNode[] = [];
-  for (const [i, e] of endpoints.entries()) {
-    const context = `gdp-node-${runId}-${i}`;
-    await runner.docker(['context', 'create', context, `--docker=host=${e.endpoint}`], { silent: true });
+  const nodes = nodeContexts(endpoints, runId);
+  for (const [i, node] of nodes.entries()) {
+    const { context } = node;
+    await runner.docker(contextCreateArgs(node), { silent: true });
     const info = await runner.docker([`--context=${context}`, 'version', '--format={{.Server.Version}} {{.Server.Arch}}'], {
       silent: true,
       allowFailure: true
     });
     if (info.exitCode !== 0) {
-      throw new Error(
-        `builder-endpoints[${i}]: cannot reach the Docker engine at ${e.endpoint}: ${info.stderr.trim().split('\n').pop() ?? ''}`
-      );
+      throw new Error(`builder-endpoints[${i}]: cannot reach the Docker engine at ${node.endpoint}: ${lastLines(info.stderr, 1)}`);
     }
-    core.info(`Build node ${e.endpoint} (Docker ${info.stdout.trim()}): builds ${e.platforms.join(', ')}`);
-    nodes.push({ context, endpoint: e.endpoint, platforms: e.platforms });
+    core.info(`Build node ${node.endpoint} (Docker ${info.stdout.trim()}): builds ${node.platforms.join(', ')}`);
   }
   return nodes;
 }

@@ -2,7 +2,7 @@
 // and the runner. Nothing is pushed unless every smoke test passed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
 import { planOutcomes, type ImageOutcome } from '../report.js';
@@ -37,6 +37,8 @@ export interface PipelineEnv {
   /** True when ACTIONS_CACHE_URL and ACTIONS_RUNTIME_TOKEN are there for buildx's gha cache. */
   ghaCacheAvailable: boolean;
   tempDir?: string;
+  /** GITHUB_WORKSPACE: image contexts are relative to it. */
+  workspace?: string;
   /** The cache service for the Go caches (@actions/cache unless a test passes a fake). */
   cacheStore?: CacheStore;
 }
@@ -54,6 +56,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       runner
     );
     const builder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
+    const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
     const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
     if (!builder.containerdStore && multi.length > 0) {
       // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
@@ -73,7 +76,6 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       cacheAvailable = false;
     }
     await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
     const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
     builds.forEach((b, i) => {
       const o = outcomes[i];
@@ -132,6 +134,8 @@ async function restoreGoCaches(
   outcomes: ImageOutcome[]
 ): Promise<void> {
   const store = env.cacheStore ?? actionsCache;
+  // BuildKit keeps a cache mount per builder and id: images that share mounts restore and save them once.
+  const first = new Map<string, string>();
   for (const [i, img] of plan.images.entries()) {
     const o = outcomes[i];
     const spec = img.check?.goCache;
@@ -145,8 +149,19 @@ async function restoreGoCaches(
       core.info(`Go cache of ${img.name}: the GitHub Actions cache service is not available here`);
       continue;
     }
+    const mounts = spec.mounts
+      .map((m) => m.id)
+      .sort()
+      .join(',');
+    const sharedWith = first.get(mounts);
+    if (sharedWith) {
+      o.goCache = `shared with ${sharedWith} (same cache mounts)`;
+      continue;
+    }
+    first.set(mounts, img.name);
+    const context = resolve(env.workspace ?? process.cwd(), img.context);
     const entry = makeEntry(
-      { image: img.name, scope: img.cacheScope, platforms: img.platforms, context: img.context, ...spec, run: env.runId },
+      { image: img.name, scope: img.cacheScope, platforms: img.platforms, context, ...spec, run: env.runId },
       builder
     );
     o.goCache = await restoreGoCache(entry, runner, store);

@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { archOf, emulatedPlatforms } from '../plan/platforms.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-
-export { archOf, emulatedPlatforms };
 import type { Runner } from './runner.js';
 
 export const BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v9.2.2';
@@ -90,8 +88,10 @@ export async function setupQemu(
  */
 export function qemuPlatforms(plan: Plan, smoked: (img: PlannedImage) => string[]): string[] {
   const out = new Set<string>();
+  // Platforms a build node builds execute there, natively, not on this runner.
+  const remote = new Set(plan.builderEndpoints.flatMap((e) => e.platforms));
   for (const img of plan.images) {
-    for (const p of img.check ? img.check.executes : img.platforms) out.add(p);
+    for (const p of img.check ? img.check.executes : img.platforms) if (!remote.has(p)) out.add(p);
     if (img.smoke.enabled) smoked(img).forEach((p) => out.add(p));
   }
   return [...out];

@@ -1,6 +1,7 @@
 // Retries for registry operations: transient answers (HTTP 429 and 5xx, connection errors) are
 // tried again with exponential backoff, a bounded number of times; anything else fails at once.
 import * as core from '@actions/core';
+import { lastLines } from './runner.js';
 
 const TRANSIENT = [
   /\b(429|500|502|503|504)\b/,
@@ -28,17 +29,6 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 2000 };
 
-/** Pure: the last non-blank line of a command's output: where docker says what the registry answered. */
-export function lastLine(output: string): string {
-  return (
-    output
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .pop() ?? ''
-  );
-}
-
 export async function withRetry<T>(what: string, fn: () => Promise<T>, o: RetryOptions = DEFAULT_RETRY): Promise<T> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
@@ -50,12 +40,13 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, o: RetryO
         // The registry's answer goes on the first line (the one the job summary shows), the whole
         // output of the last try after it.
         if (attempt > 1) {
-          (e as Error).message = `${what} failed after ${attempt} tries: ${lastLine(msg)}${msg.trim().includes('\n') ? `\n${msg}` : ''}`;
+          (e as Error).message =
+            `${what} failed after ${attempt} tries: ${lastLines(msg, 1)}${msg.trim().includes('\n') ? `\n${msg}` : ''}`;
         }
         throw e;
       }
       const delay = o.baseDelayMs * 2 ** (attempt - 1);
-      core.warning(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${lastLine(msg)}`);
+      core.warning(`${what} failed (try ${attempt} of ${o.attempts}), trying again in ${delay / 1000} s: ${lastLines(msg, 1)}`);
       await sleep(delay);
     }
   }

@@ -3,7 +3,8 @@
 import * as core from '@actions/core';
 import { smokeRunArgs } from '../plan/commands.js';
 import type { PlannedImage } from '../plan/types.js';
-import { archOf, nodeArch } from './qemu.js';
+import { archOf } from '../plan/platforms.js';
+import { nodeArch } from './qemu.js';
 import { lastLines, type Runner } from './runner.js';
 
 export type SmokeStatus = 'passed' | 'skipped' | 'failed';
