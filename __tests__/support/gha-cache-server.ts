@@ -142,7 +142,12 @@ export async function startCacheServer(): Promise<CacheServer> {
     token,
     stats,
     entries: () => [...entries.values()].filter((e) => e.data).map((e) => e.key),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    // dockerd keeps its keep-alive connections to the server open: close them too, or close() waits for them.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })
   };
   return srv;
 }
