@@ -1,7 +1,7 @@
 // The action's interface, run from dist/ like a runner runs it: dry run, and bad input that runs nothing.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { LOCAL_BASE_ARGS, runAction, trapDockerPath } from './harness.js';
+import { LOCAL_BASE_ARGS, runAction, trapDockerPath, type ActionRun } from './harness.js';
 
 const IMAGES = `
 - name: ghcr.io/Example/tunnel
@@ -12,18 +12,30 @@ const IMAGES = `
   platforms: [linux/amd64, linux/arm64, linux/riscv64]
 `;
 
+/** A release run of dist/ with a `docker` on PATH that records any call: `dockerRan` lists them. */
+async function releaseRun(inputs: Record<string, string>): Promise<ActionRun & { dockerRan: string }> {
+  const trap = trapDockerPath();
+  const run = await runAction({
+    inputs,
+    event: 'release-published.json',
+    eventName: 'release',
+    ref: 'refs/tags/v2.3.1',
+    env: { PATH: trap.path }
+  });
+  return { ...run, dockerRan: existsSync(trap.marker) ? readFileSync(trap.marker, 'utf8') : '' };
+}
+
 describe('dist/ as a runner runs it', () => {
   it('dry-run prints the plan, sets the outputs, and runs no docker command', async () => {
-    const trap = trapDockerPath();
-    const run = await runAction({
-      inputs: { images: IMAGES, 'dry-run': 'true', 'build-args': LOCAL_BASE_ARGS, username: 'bot', password: 's3cret-value' },
-      event: 'release-published.json',
-      eventName: 'release',
-      ref: 'refs/tags/v2.3.1',
-      env: { PATH: trap.path }
+    const run = await releaseRun({
+      images: IMAGES,
+      'dry-run': 'true',
+      'build-args': LOCAL_BASE_ARGS,
+      username: 'bot',
+      password: 's3cret-value'
     });
     expect(run.status).toBe(0);
-    expect(existsSync(trap.marker)).toBe(false);
+    expect(run.dockerRan).toBe('');
     expect(run.outputs.version).toBe('v2.3.1');
     expect(run.outputs.tags?.split('\n')).toEqual([
       'ghcr.io/example/tunnel:v2.3.1',
@@ -58,21 +70,14 @@ describe('dist/ as a runner runs it', () => {
   });
 
   it('the Dockerfile check: a Go compile under QEMU is a warning on its line, and that build gets GOMAXPROCS', async () => {
-    const trap = trapDockerPath();
-    const run = await runAction({
-      inputs: {
-        images: '- {name: org/naive, dockerfile: Dockerfile.qemu}\n- {name: org/cross, dockerfile: Dockerfile}',
-        platforms: 'linux/amd64,linux/arm64',
-        'dry-run': 'true',
-        'build-args': LOCAL_BASE_ARGS
-      },
-      event: 'release-published.json',
-      eventName: 'release',
-      ref: 'refs/tags/v2.3.1',
-      env: { PATH: trap.path }
+    const run = await releaseRun({
+      images: '- {name: org/naive, dockerfile: Dockerfile.qemu}\n- {name: org/cross, dockerfile: Dockerfile}',
+      platforms: 'linux/amd64,linux/arm64',
+      'dry-run': 'true',
+      'build-args': LOCAL_BASE_ARGS
     });
     expect(run.status).toBe(0);
-    expect(existsSync(trap.marker)).toBe(false);
+    expect(run.dockerRan).toBe('');
     // A runner annotation on the file and line of the go build, and "no findings" for the cross-compiling one.
     expect(run.stdout).toMatch(
       /::warning title=Dockerfile check \(go-under-qemu\),file=Dockerfile\.qemu,line=14::org\/naive: Dockerfile\.qemu:14: stage "build" compiles Go under QEMU/
@@ -144,18 +149,11 @@ describe('dist/ as a runner runs it', () => {
       /Input "builder-endpoints\[0\]\.endpoint": "--host=evil"/
     ]
   ])('%s fails naming the input and runs nothing', async (_what, inputs, message) => {
-    const trap = trapDockerPath();
-    const run = await runAction({
-      inputs,
-      event: 'release-published.json',
-      eventName: 'release',
-      ref: 'refs/tags/v2.3.1',
-      env: { PATH: trap.path }
-    });
+    const run = await releaseRun(inputs);
     expect(run.status).not.toBe(0);
     expect(run.stdout).toMatch(/::error::/);
     expect(run.stdout).toMatch(message);
     expect(run.stdout).not.toContain('pw-not-shown');
-    expect(existsSync(trap.marker) ? readFileSync(trap.marker, 'utf8') : '').toBe('');
+    expect(run.dockerRan).toBe('');
   });
 });
