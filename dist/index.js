@@ -40044,14 +40044,14 @@ function imagePushed(img, pushedRefs) {
     return img.tags.length > 0 && img.tags.every((t) => pushedRefs.includes(t));
 }
 /**
- * Pure: the `images` output. `pushed` per image; when the plan pushes, an image none of whose tags
- * reached the registry has no digest (it is in no registry).
+ * Pure: the `images` output, with `pushed` per image. (A digest is set only once every tag of the
+ * image is pushed, so an image that reached no registry has none.)
  */
-function imagesOutput(plan, images, pushedRefs) {
+function imagesOutput(images, pushedRefs) {
     return JSON.stringify(images.map((img) => ({
         name: img.name,
         tags: img.tags,
-        digest: plan.push && !img.tags.some((t) => pushedRefs.includes(t)) ? '' : img.digest,
+        digest: img.digest,
         platforms: img.platforms,
         smoke: img.smoke,
         size: img.size,
@@ -40065,7 +40065,7 @@ function imagesOutput(plan, images, pushedRefs) {
 function setOutputs(plan, images, pushed, pushedRefs = []) {
     core/* setOutput */.uH('version', plan.release.version ?? '');
     core/* setOutput */.uH('tags', plan.images.flatMap((i) => i.refs).join('\n'));
-    core/* setOutput */.uH('images', imagesOutput(plan, images, pushedRefs));
+    core/* setOutput */.uH('images', imagesOutput(images, pushedRefs));
     core/* setOutput */.uH('pushed', pushed ? 'true' : 'false');
     core/* setOutput */.uH('pushed-tags', pushedRefs.join('\n'));
 }
@@ -40114,8 +40114,8 @@ function summaryRows(img, pushed) {
         ['Pushed', pushed ? 'yes' : 'no']
     ];
 }
-/** `pushedRefs`, when given, says per image whether it was pushed (a run that failed half-way). */
-async function writeSummary(plan, images, pushed, note, pushedRefs) {
+/** `pushedRefs` says per image whether it was pushed (also in a run that failed half-way). */
+async function writeSummary(plan, images, note, pushedRefs) {
     const s = core/* summary */.z.addHeading('go-docker-publish', 2);
     s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
     const findings = plan.images.flatMap((img) => (img.check?.findings ?? []).map((f) => `<li><code>${esc(img.dockerfile)}:${f.line}</code> ${esc(f.severity)}: ${esc(f.message)}</li>`));
@@ -40129,7 +40129,7 @@ async function writeSummary(plan, images, pushed, note, pushedRefs) {
                 { data: 'Field', header: true },
                 { data: 'Value', header: true }
             ],
-            ...summaryRows(img, pushedRefs ? imagePushed(img, pushedRefs) : pushed)
+            ...summaryRows(img, imagePushed(img, pushedRefs))
         ]);
     }
     await s.write();
@@ -40624,7 +40624,7 @@ async function main(env = process.env) {
             ? 'Pushed.'
             : `Not pushed: ${plan.pushReason}.`;
     try {
-        await writeSummary(plan, res.images, res.pushed, note, plan.push ? res.pushedRefs : undefined);
+        await writeSummary(plan, res.images, note, res.pushedRefs);
     }
     catch (e) {
         core/* warning */.$e(`Could not write the job summary: ${e.message}`);
@@ -40949,7 +40949,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   yU: () => (/* binding */ saveGoCache)
 });
 
-// UNUSED EXPORTS: cachePath, goSumOf, mountSizes, parseMountSizes
+// UNUSED EXPORTS: cachePath, parseMountSizes
 
 // NAMESPACE OBJECT: ./node_modules/@azure/storage-blob/dist/esm/generated/src/models/mappers.js
 var mappers_namespaceObject = {};

@@ -270,7 +270,7 @@ function parseRegistries(get: InputGetter): RegistryLogin[] {
 const ENDPOINTS_SHAPE = 'a YAML list of {endpoint, platforms}, e.g. "- endpoint: ssh://builder@arm-host\\n  platforms: linux/arm64"';
 
 /** builder-endpoints: remote engines that build the listed platforms natively. */
-export function parseBuilderEndpoints(raw: string): BuilderEndpoint[] {
+function parseBuilderEndpoints(raw: string): BuilderEndpoint[] {
   if (raw.trim() === '') return [];
   const list = yamlList('builder-endpoints', raw, ENDPOINTS_SHAPE);
   const owner = new Map<string, number>();

@@ -82,7 +82,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       ? 'Pushed.'
       : `Not pushed: ${plan.pushReason}.`;
   try {
-    await writeSummary(plan, res.images, res.pushed, note, plan.push ? res.pushedRefs : undefined);
+    await writeSummary(plan, res.images, note, res.pushedRefs);
   } catch (e) {
     core.warning(`Could not write the job summary: ${(e as Error).message}`);
   }

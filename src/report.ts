@@ -15,20 +15,20 @@ export interface ImageOutcome {
 }
 
 /** Pure: an image counts as pushed when every one of its tags was pushed. */
-export function imagePushed(img: ImageOutcome, pushedRefs: readonly string[]): boolean {
+function imagePushed(img: ImageOutcome, pushedRefs: readonly string[]): boolean {
   return img.tags.length > 0 && img.tags.every((t) => pushedRefs.includes(t));
 }
 
 /**
- * Pure: the `images` output. `pushed` per image; when the plan pushes, an image none of whose tags
- * reached the registry has no digest (it is in no registry).
+ * Pure: the `images` output, with `pushed` per image. (A digest is set only once every tag of the
+ * image is pushed, so an image that reached no registry has none.)
  */
-export function imagesOutput(plan: Plan, images: ImageOutcome[], pushedRefs: readonly string[]): string {
+function imagesOutput(images: ImageOutcome[], pushedRefs: readonly string[]): string {
   return JSON.stringify(
     images.map((img) => ({
       name: img.name,
       tags: img.tags,
-      digest: plan.push && !img.tags.some((t) => pushedRefs.includes(t)) ? '' : img.digest,
+      digest: img.digest,
       platforms: img.platforms,
       smoke: img.smoke,
       size: img.size,
@@ -44,7 +44,7 @@ export function imagesOutput(plan: Plan, images: ImageOutcome[], pushedRefs: rea
 export function setOutputs(plan: Plan, images: ImageOutcome[], pushed: boolean, pushedRefs: readonly string[] = []): void {
   core.setOutput('version', plan.release.version ?? '');
   core.setOutput('tags', plan.images.flatMap((i) => i.refs).join('\n'));
-  core.setOutput('images', imagesOutput(plan, images, pushedRefs));
+  core.setOutput('images', imagesOutput(images, pushedRefs));
   core.setOutput('pushed', pushed ? 'true' : 'false');
   core.setOutput('pushed-tags', pushedRefs.join('\n'));
 }
@@ -111,14 +111,8 @@ export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string
   ];
 }
 
-/** `pushedRefs`, when given, says per image whether it was pushed (a run that failed half-way). */
-export async function writeSummary(
-  plan: Plan,
-  images: ImageOutcome[],
-  pushed: boolean,
-  note: string,
-  pushedRefs?: readonly string[]
-): Promise<void> {
+/** `pushedRefs` says per image whether it was pushed (also in a run that failed half-way). */
+export async function writeSummary(plan: Plan, images: ImageOutcome[], note: string, pushedRefs: readonly string[]): Promise<void> {
   const s = core.summary.addHeading('go-docker-publish', 2);
   s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
   const findings = plan.images.flatMap((img) =>
@@ -137,7 +131,7 @@ export async function writeSummary(
         { data: 'Field', header: true },
         { data: 'Value', header: true }
       ],
-      ...summaryRows(img, pushedRefs ? imagePushed(img, pushedRefs) : pushed)
+      ...summaryRows(img, imagePushed(img, pushedRefs))
     ]);
   }
   await s.write();

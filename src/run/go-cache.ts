@@ -46,7 +46,7 @@ export function cachePath(entry: Pick<GoCacheEntry, 'key' | 'restoreKeys'>): { p
   return { pattern: `~/.cache/go-docker-publish/${name}`, dir: join(homedir(), '.cache/go-docker-publish', name) };
 }
 
-export function goSumOf(context: string): string {
+function goSumOf(context: string): string {
   for (const f of ['go.sum', 'go.mod']) {
     const p = join(context, f);
     if (existsSync(p)) return readFileSync(p, 'utf8');
@@ -84,7 +84,7 @@ export function parseMountSizes(du: string): Record<string, number> {
   return out;
 }
 
-export async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<Record<string, number>> {
+async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<Record<string, number>> {
   const r = await runner.docker(['buildx', 'du', `--builder=${entry.builder}`, '--verbose', '--filter=type=exec.cachemount'], {
     silent: true,
     allowFailure: true

@@ -140,7 +140,7 @@ export function writeTar(dir: string, file: string): void {
 }
 
 /** Pure: one 512-byte ustar header. Names in an OCI layout are short (blobs/sha256/<64 hex> is 77). */
-export function tarHeader(name: string, size: number, type: '0' | '5'): Buffer {
+function tarHeader(name: string, size: number, type: '0' | '5'): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar: name too long: ${name}`);
   const h = Buffer.alloc(512);
   const put = (s: string, off: number, len: number): void => void h.write(s, off, len, 'utf8');
