@@ -1,5 +1,7 @@
 // ESM + TypeScript through ts-jest's ESM preset (run with NODE_OPTIONS=--experimental-vm-modules).
-// Two projects: unit tests never need the engine; e2e tests run dist/ against the real engine.
+// Projects: unit tests never need an engine; e2e tests run dist/ against the real engines of
+// scripts/test-env.sh, each engine-bound suite once per image store (globals.GDP_ENGINE, read by
+// __tests__/e2e/harness.ts); suites that only plan or refuse input run once.
 const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
@@ -8,10 +10,22 @@ const common = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }]
   }
 };
+// Suites that only plan, or refuse input before any docker command: the engine does not matter.
+const ENGINE_FREE = ['scaffold'];
+// What runs on the classic image store today; a multi-platform publish there is issue 11.
+const CLASSIC_PENDING = ['cache', 'faults', 'gocache', 'nodes', 'pipeline', 'publish'];
+const e2e = (engine, ignore = []) => ({
+  ...common,
+  displayName: `e2e-${engine}`,
+  globals: { GDP_ENGINE: engine },
+  testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...ignore.map((s) => `/__tests__/e2e/${s}\\.test\\.ts$`)]
+});
 
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'] }
+    e2e('classic', CLASSIC_PENDING),
+    e2e('containerd', ENGINE_FREE)
   ]
 };

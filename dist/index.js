@@ -39438,13 +39438,18 @@ const INDEX_TYPES = new Set([OCI_INDEX, 'application/vnd.docker.distribution.man
 const platformKey = (p) => [p?.os, p?.architecture, p?.variant].filter(Boolean).join('/');
 /**
  * Pure: the platform manifests of several layouts' index.json entries, as one image index. An
- * entry that is itself an index (provenance attestations) contributes its children. A platform
- * built twice is an error.
+ * entry that is itself an index (provenance attestations) contributes its children. One layout
+ * names the same manifest once per tag (BuildKit ≥ 0.20 writes an index.json entry per
+ * `--tag`): counted once. A platform built twice (by two nodes) is an error.
  */
 function mergeManifests(entries, readIndex) {
     const out = [];
     const seen = new Set();
+    const digests = new Set();
     for (const e of entries) {
+        if (digests.has(e.digest))
+            continue;
+        digests.add(e.digest);
         const children = INDEX_TYPES.has(e.mediaType) ? readIndex(e) : [e];
         for (const c of children) {
             const d = { mediaType: c.mediaType, digest: c.digest, size: c.size };

@@ -10,4 +10,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$ROOT/node_modules/.bin/ncc" build "$ROOT/scripts/bench.ts" -o "$out" --target es2022 --quiet >&2
 cd "$ROOT"
+# The engine with the containerd image store (the bench's rows build several platforms with the
+# docker driver).
+export DOCKER_HOST=${GDP_CONTAINERD_HOST:-unix:///var/run/gdp-containerd/docker.sock}
 GDP_ROOT="$ROOT" node "$out/index.js" "$@"

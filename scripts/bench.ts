@@ -14,8 +14,9 @@ import { startCacheServer, type CacheServer } from '../__tests__/support/gha-cac
 const ROOT = process.env.GDP_ROOT ?? process.cwd();
 const FIXTURE = join(ROOT, 'fixtures/go-app');
 const EVENT = join(ROOT, '__tests__/fixtures/events/release-published.json');
-const GO_IMAGE = 'gdp/golang:local';
-const BASE_IMAGE = 'gdp/busybox:local';
+const BASE_REGISTRY = process.env.GDP_BASE_REGISTRY ?? 'localhost:5150';
+const GO_IMAGE = `${BASE_REGISTRY}/gdp/golang:local`;
+const BASE_IMAGE = `${BASE_REGISTRY}/gdp/busybox:local`;
 const BASE_ARGS = ['--build-arg', `GO_IMAGE=${GO_IMAGE}`, '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`];
 const ALL_PLATFORMS = [
   'linux/amd64',

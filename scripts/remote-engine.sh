@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# A second Docker engine reachable over SSH on loopback, for testing `builder-endpoints`
+# A third Docker engine reachable over SSH on loopback, for testing `builder-endpoints`
 # (remote native build nodes, `docker context create NAME --docker host=ssh://...`):
 #   sshd (Debian openssh-server, its own config, host key and pid file, no PAM, public keys only)
 #     on 127.0.0.1:2222, user gdpbuilder (group docker), DOCKER_HOST of its sessions set by sshd
-#     to the second engine, so `docker -H ssh://gdpbuilder@127.0.0.1:2222 ...` talks to it
-#   dockerd #2 on unix:///var/run/gdp-remote/docker.sock: own data/exec root, pid file and
-#     daemon.json (containerd image store), on the system containerd under its own containerd
-#     namespaces, no iptables, and its own bridge gdp-remote0 (172.31.250.1/24, nothing routed).
-#     Not --bridge=none: a dockerd started with it deletes the host's docker0, the first
-#     engine's bridge (same network namespace), and BuildKit's RUN steps need a "bridge" network
-#     ("network bridge not found").
-#   the base images gdp/golang:local and gdp/busybox:local (all platforms) loaded into it
+#     to this engine, so `docker -H ssh://gdpbuilder@127.0.0.1:2222 ...` talks to it
+#   a dockerd on unix:///var/run/gdp-remote/docker.sock (start_engine in lib-env.sh: own
+#     data/exec root, pid file, daemon.json with the containerd image store, containerd
+#     namespaces, and its own bridge gdp-remote0, 172.31.250.1/24, nothing routed); it pulls the
+#     base images from the test environment's anonymous registry like the other engines
 #   root's ~/.ssh/config: key, known host and BatchMode for gdpbuilder@127.0.0.1, non-interactive
-# Needs the first engine of scripts/test-env.sh (containerd, docker group, base images).
+# Needs what scripts/test-env.sh installs and starts first (packages, containerd).
 # Idempotent; with everything up it only checks (well under 2 s). No systemd is needed.
 # With --print-env prints the `export` line for the remote endpoint (eval-able).
 set -euo pipefail
+LOG_TAG=remote-engine
+# shellcheck source=lib-env.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib-env.sh"
 
 STATE_DIR=${GDP_ENV_DIR:-/var/lib/go-docker-publish-env}
 REMOTE_DIR="$STATE_DIR/remote"
@@ -27,15 +27,10 @@ BRIDGE_CIDR=${GDP_REMOTE_BRIDGE_CIDR:-172.31.250.1/24}
 SOCK="$RUN_DIR/docker.sock"
 REMOTE_HOST="unix://$SOCK"
 REMOTE_SSH="ssh://$SSH_USER@127.0.0.1:$SSH_PORT"
-IMAGES=(gdp/golang:local gdp/busybox:local)
 SSH_CONFIG="$HOME/.ssh/config"
 MARK_BEGIN='# >>> go-docker-publish remote engine (scripts/remote-engine.sh) >>>'
 MARK_END='# <<< go-docker-publish remote engine <<<'
 
-log() { printf '[remote-engine] %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-remote_docker() { docker -H "$REMOTE_HOST" "$@"; }
-remote_up() { remote_docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 # write_if_changed FILE MODE: stdin to FILE when its content differs; status 0 when it changed
 write_if_changed() {
   local file=$1 mode=$2 tmp
@@ -44,19 +39,6 @@ write_if_changed() {
   if [ -f "$file" ] && cmp -s "$tmp" "$file"; then rm -f "$tmp"; return 1; fi
   as_root install -m "$mode" "$tmp" "$file"
   rm -f "$tmp"
-}
-
-install_packages() {
-  local need=()
-  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
-  command -v ip >/dev/null 2>&1 || need+=(iproute2)
-  [ ${#need[@]} -eq 0 ] && return 0
-  # From trixie like the rest of the environment: openssh-server depends on the exact
-  # openssh-client version, which test-env.sh installed from trixie.
-  log "installing: ${need[*]}"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq -t trixie --no-install-recommends \
-    "${need[@]}" >/dev/null
 }
 
 setup_user_and_keys() {
@@ -172,64 +154,6 @@ CFG
   exit 1
 }
 
-start_dockerd() {
-  remote_up && return 0
-  [ -S /run/containerd/containerd.sock ] || {
-    log "containerd is not running: run scripts/test-env.sh first"
-    exit 1
-  }
-  as_root mkdir -p "$RUN_DIR" "$REMOTE_DIR/docker"
-  # The engine's own bridge: dockerd takes an existing one (--bridge) with its address as is.
-  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    as_root ip link add "$BRIDGE" type bridge
-    as_root ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
-  fi
-  as_root ip link set "$BRIDGE" up
-  echo '{"features":{"containerd-snapshotter":true}}' |
-    write_if_changed "$REMOTE_DIR/daemon.json" 644 || true
-  # A stale pid file of a dead daemon would stop dockerd from starting.
-  local pid
-  pid=$(cat "$RUN_DIR/docker.pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then as_root rm -f "$RUN_DIR/docker.pid"; fi
-  log "starting the second dockerd on $REMOTE_HOST"
-  as_root setsid nohup /usr/sbin/dockerd \
-    --config-file "$REMOTE_DIR/daemon.json" \
-    --data-root "$REMOTE_DIR/docker" \
-    --exec-root "$RUN_DIR/exec" \
-    --pidfile "$RUN_DIR/docker.pid" \
-    -H "$REMOTE_HOST" \
-    --containerd /run/containerd/containerd.sock \
-    --containerd-namespace gdp-remote \
-    --containerd-plugins-namespace gdp-remote-plugins \
-    --bridge="$BRIDGE" --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-    </dev/null >"$REMOTE_DIR/dockerd.log" 2>&1 &
-  for _ in $(seq 1 150); do
-    remote_up && return 0
-    sleep 0.2
-  done
-  log "second dockerd did not come up; last lines of $REMOTE_DIR/dockerd.log:"
-  tail -20 "$REMOTE_DIR/dockerd.log" >&2
-  exit 1
-}
-
-# The base images, every platform: `docker save` of the containerd image store writes the whole
-# index with the content of each platform, and `docker load` keeps it.
-load_images() {
-  local missing=() image
-  for image in "${IMAGES[@]}"; do
-    remote_docker image inspect "$image" >/dev/null 2>&1 || missing+=("$image")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  for image in "${missing[@]}"; do
-    docker image inspect "$image" >/dev/null 2>&1 || {
-      log "$image is not in the first engine: run scripts/test-env.sh first"
-      exit 1
-    }
-  done
-  log "loading ${missing[*]} into the second engine"
-  docker save "${missing[@]}" | remote_docker load >/dev/null
-}
-
 # End to end, as the action will use it: the docker CLI over ssh reaches the second engine.
 check_ssh() {
   local root
@@ -245,14 +169,12 @@ check_ssh() {
   }
 }
 
-install_packages
 setup_user_and_keys
 setup_client_config
 start_sshd
-start_dockerd
-load_images
+start_engine remote "$RUN_DIR" "$REMOTE_DIR" "$BRIDGE" "$BRIDGE_CIDR" true
 check_ssh
 if [ "${1:-}" = "--print-env" ]; then
   echo "export DOCKER_REMOTE_SSH=$REMOTE_SSH DOCKER_REMOTE_HOST=$REMOTE_HOST"
 fi
-log "ready: second engine $REMOTE_HOST, over ssh as $REMOTE_SSH"
+log "ready: remote engine $REMOTE_HOST, over ssh as $REMOTE_SSH"

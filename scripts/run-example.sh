@@ -5,6 +5,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$(bash "$ROOT/scripts/test-env.sh" --print-env)"
+# The engine with the containerd image store: a multi-platform publish on the classic store
+# (ubuntu-latest's) is issue 11.
+export DOCKER_HOST=$GDP_CONTAINERD_HOST
 [ -f "$ROOT/dist/index.js" ] || (cd "$ROOT" && npm run bundle)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,8 +30,8 @@ export INPUT_IMAGES="
 # Input names with a hyphen are not shell identifiers: pass them with env, as the runner does.
 inputs=(INPUT_PLATFORMS=linux/amd64,linux/arm64,linux/riscv64 INPUT_SEMVER-TAGS=true INPUT_CACHE=none
   "INPUT_REGISTRY=$GDP_REGISTRY" "INPUT_USERNAME=$GDP_REGISTRY_USER" "INPUT_PASSWORD=$GDP_REGISTRY_PASSWORD"
-  "INPUT_BUILD-ARGS=GO_IMAGE=gdp/golang:local
-BASE_IMAGE=gdp/busybox:local")
+  "INPUT_BUILD-ARGS=GO_IMAGE=$GDP_BASE_REGISTRY/gdp/golang:local
+BASE_IMAGE=$GDP_BASE_REGISTRY/gdp/busybox:local")
 status=0
 (cd "$ROOT/fixtures/go-app" && env "${inputs[@]}" node "$ROOT/dist/index.js") || status=$?
 # The post step, with the state main saved (as the runner passes it: STATE_<name>).

@@ -69,22 +69,23 @@ describe('registry faults', () => {
         'PUT manifest 429'
       ]);
       const ref = `${proxy.address}/${repo}:v2.3.1`;
-      const [login, push1, push2, ...more] = warnings(r).filter((l) => l.includes(' failed (try '));
+      const [login, ...pushes] = warnings(r).filter((l) => l.includes(' failed (try '));
       expect(login).toMatch(
         new RegExp(`^::warning::docker login ${esc(proxy.address)} failed \\(try 1 of 4\\), trying again in 2 s: .*429 Too Many Requests$`)
       );
-      expect(push1).toMatch(
-        new RegExp(
-          `^::warning::docker push ${esc(ref)} failed \\(try 1 of 4\\), trying again in 2 s: .*HEAD request to http://${esc(proxy.address)}/.*: 503 Service Unavailable$`
+      // What the action decided, whatever the engine's wording and its own retries (containerd's
+      // pusher tries a 429 again by itself; Docker 28.5 tries these 503s again too, Docker 26 did
+      // not): each push the engine gave up on was tried again after the backoff, naming the
+      // registry's answer, and the step went on. The next test proves the action's retries.
+      expect(pushes.length).toBeLessThanOrEqual(3);
+      const address = proxy.address;
+      pushes.forEach((line, i) =>
+        expect(line).toMatch(
+          new RegExp(
+            `^::warning::docker push ${esc(ref)} failed \\(try ${i + 1} of 4\\), trying again in ${2 ** (i + 1)} s: .*${esc(address)}.*(503 Service Unavailable|429 Too Many Requests)$`
+          )
         )
       );
-      expect(push2).toMatch(
-        new RegExp(
-          `^::warning::docker push ${esc(ref)} failed \\(try 2 of 4\\), trying again in 4 s: .*PUT request to http://${esc(proxy.address)}/.*: 503 Service Unavailable$`
-        )
-      );
-      // The 429 on the third try's manifest PUT never reached the action: containerd tried again.
-      expect(more).toEqual([]);
       expect(r.outputs.pushed).toBe('true');
       expect(pushedTags(r)).toEqual([ref]);
       expect(await listTags(repo)).toEqual(['v2.3.1']);
@@ -110,10 +111,10 @@ describe('registry faults', () => {
       // The first line (the one the job summary shows) says what the registry answered.
       expect(error).toMatch(
         new RegExp(
-          `^::error::docker push ${esc(ref)} failed after 4 tries: unexpected status from [A-Z]+ request to http://${esc(proxy.address)}/v2/${esc(repo)}/\\S+: 503 Service Unavailable%0A`
+          `^::error::docker push ${esc(ref)} failed after 4 tries: .*http://${esc(proxy.address)}/v2/${esc(repo)}/\\S+: 503 Service Unavailable%0A`
         )
       );
-      expect(r.summary).toMatch(/Failed: docker push \S+ failed after 4 tries: unexpected status .*: 503 Service Unavailable/);
+      expect(r.summary).toMatch(/Failed: docker push \S+ failed after 4 tries: .*: 503 Service Unavailable/);
       expect(warnings(r).filter((l) => l.includes(`docker push ${ref} failed (try`))).toHaveLength(3);
       expect(r.outputs.pushed).toBe('false');
       expect(pushedTags(r)).toEqual([]);

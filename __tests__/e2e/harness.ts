@@ -25,8 +25,21 @@ export function localPublishInputs(): Record<string, string> {
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
-/** Base images made by scripts/base-images.sh (nothing can be pulled on these machines). */
-export const LOCAL_BASE_ARGS = 'GO_IMAGE=gdp/golang:local\nBASE_IMAGE=gdp/busybox:local';
+/** Base images made by scripts/base-images.sh, in the anonymous registry (nothing can be pulled from outside). */
+export const BASE_REGISTRY = process.env.GDP_BASE_REGISTRY ?? 'localhost:5150';
+export const LOCAL_BASE_ARGS = `GO_IMAGE=${BASE_REGISTRY}/gdp/golang:local\nBASE_IMAGE=${BASE_REGISTRY}/gdp/busybox:local`;
+
+/**
+ * The engine this e2e project runs on (jest.config.js sets globals.GDP_ENGINE per project):
+ * classic, the image store of GitHub's ubuntu-latest, or containerd (ubuntu-26.04, Docker 29).
+ */
+export type Engine = 'classic' | 'containerd';
+export const ENGINE: Engine = (globalThis as { GDP_ENGINE?: Engine }).GDP_ENGINE ?? 'classic';
+export const ENGINE_HOSTS: Record<Engine, string> = {
+  classic: process.env.GDP_CLASSIC_HOST ?? 'unix:///var/run/docker.sock',
+  containerd: process.env.GDP_CONTAINERD_HOST ?? 'unix:///var/run/gdp-containerd/docker.sock'
+};
+export const DOCKER_HOST = ENGINE_HOSTS[ENGINE];
 
 export interface ActionRun {
   status: number;
@@ -102,6 +115,7 @@ export async function runAction(o: RunOptions): Promise<ActionRun> {
     GITHUB_ENV: files.env,
     GITHUB_PATH: files.path,
     RUNNER_TEMP: dir,
+    DOCKER_HOST,
     ...o.env
   };
   for (const [k, v] of Object.entries(o.inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
@@ -202,6 +216,6 @@ export function uniqueRepo(prefix: string): string {
 }
 
 export function docker(args: string[], env?: Record<string, string>): { status: number; out: string } {
-  const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST, ...env } });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { applyChecks, checkDockerfile } from '../../src/plan/check.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { qemuPlatforms } from '../../src/run/qemu.js';
 
-const FIXTURE = join(import.meta.dirname, '../../fixtures/go-app');
+const FIXTURE = fileURLToPath(new URL('../../fixtures/go-app', import.meta.url));
 const EIGHT = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/386', 'linux/ppc64le', 'linux/s390x', 'linux/riscv64'];
 
 const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({

@@ -117,6 +117,15 @@ describe('merging OCI layouts', () => {
     expect(merged[2]?.annotations).toEqual({ 'vnd.docker.reference.digest': 'sha256:a1' });
   });
 
+  it('one layout naming its manifest once per tag (BuildKit >= 0.20, Docker 28) counts it once', () => {
+    const tagged = (tag: string): Descriptor => ({ ...d('sha256:m', 'amd64'), annotations: { 'org.opencontainers.image.ref.name': tag } });
+    const merged = mergeManifests([tagged('v2.3.1'), tagged('latest'), d('sha256:n', 'arm64')], () => []);
+    expect(merged.map((m) => [m.digest, m.platform?.architecture])).toEqual([
+      ['sha256:m', 'amd64'],
+      ['sha256:n', 'arm64']
+    ]);
+  });
+
   it('a platform built by two nodes is an error', () => {
     expect(() => mergeManifests([d('sha256:1', 'arm64'), d('sha256:2', 'arm64')], () => [])).toThrow(/linux\/arm64 was built by two nodes/);
   });

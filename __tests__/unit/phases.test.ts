@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from '../../src/plan/commands.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
-import { chooseBuilder, parseInspect } from '../../src/run/builder.js';
+import { chooseBuilder, parseInspect, type BuilderInfo } from '../../src/run/builder.js';
 import { cacheErrors, countSteps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { parsePushDigest, platformSizes } from '../../src/run/push.js';
@@ -122,11 +122,14 @@ describe('builder choice', () => {
     ['auto', { name: 'builder-1', driver: 'docker-container' }, false, { name: 'builder-1', create: false }],
     ['docker-container', { name: 'default', driver: 'docker' }, true, { name: 'new', create: true }],
     ['docker', { name: 'x', driver: 'docker-container' }, false, { name: 'default', create: false }]
-  ] as const)('%s with %j, containerd store %s', (mode, current, store, want) => {
-    const c = chooseBuilder(mode, current, store, 'new');
-    expect({ name: c.name, create: c.create }).toEqual(want);
-    expect(c.reason).not.toBe('');
-  });
+  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, boolean, { name: string; create: boolean }][])(
+    '%s with %j, containerd store %s',
+    (mode, current, store, want) => {
+      const c = chooseBuilder(mode, current, store, 'new');
+      expect({ name: c.name, create: c.create }).toEqual(want);
+      expect(c.reason).not.toBe('');
+    }
+  );
 });
 
 describe('qemu', () => {

@@ -327,11 +327,14 @@ describe('plan', () => {
     ['push-branch', 'true', true],
     ['release-published', 'false', false],
     ['pull-request-fork', 'true', false]
-  ] as const)('%s with push: %s pushes: %s', (event, push, want) => {
-    const p = buildPlan(inputs({ push }), ctxFor(event));
-    expect(p.push).toBe(want);
-    expect(p.pushReason).not.toBe('');
-  });
+  ] as ['push-branch' | 'release-published' | 'pull-request-fork', 'auto' | 'true' | 'false', boolean][])(
+    '%s with push: %s pushes: %s',
+    (event, push, want) => {
+      const p = buildPlan(inputs({ push }), ctxFor(event));
+      expect(p.push).toBe(want);
+      expect(p.pushReason).not.toBe('');
+    }
+  );
 
   it('a fork never logs in', () => {
     expect(buildPlan(inputs({ push: 'true' }), ctxFor('pull-request-fork')).registries).toEqual([]);

@@ -33,13 +33,17 @@ const platformKey = (p: Descriptor['platform']): string => [p?.os, p?.architectu
 
 /**
  * Pure: the platform manifests of several layouts' index.json entries, as one image index. An
- * entry that is itself an index (provenance attestations) contributes its children. A platform
- * built twice is an error.
+ * entry that is itself an index (provenance attestations) contributes its children. One layout
+ * names the same manifest once per tag (BuildKit ≥ 0.20 writes an index.json entry per
+ * `--tag`): counted once. A platform built twice (by two nodes) is an error.
  */
 export function mergeManifests(entries: Descriptor[], readIndex: (d: Descriptor) => Descriptor[]): Descriptor[] {
   const out: Descriptor[] = [];
   const seen = new Set<string>();
+  const digests = new Set<string>();
   for (const e of entries) {
+    if (digests.has(e.digest)) continue;
+    digests.add(e.digest);
     const children = INDEX_TYPES.has(e.mediaType) ? readIndex(e) : [e];
     for (const c of children) {
       const d: Descriptor = { mediaType: c.mediaType, digest: c.digest, size: c.size };
