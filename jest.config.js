@@ -12,8 +12,6 @@ const common = {
 };
 // Suites that only plan, or refuse input before any docker command: the engine does not matter.
 const ENGINE_FREE = ['scaffold'];
-// What runs on the classic image store today; a multi-platform publish there is issue 11.
-const CLASSIC_PENDING = ['cache', 'faults', 'gocache', 'nodes', 'pipeline', 'publish'];
 const e2e = (engine, ignore = []) => ({
   ...common,
   displayName: `e2e-${engine}`,
@@ -25,7 +23,7 @@ const e2e = (engine, ignore = []) => ({
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
-    e2e('classic', CLASSIC_PENDING),
+    e2e('classic'),
     e2e('containerd', ENGINE_FREE)
   ]
 };

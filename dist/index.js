@@ -38405,7 +38405,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(597);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1035);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _run_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4352);
 // Entry point for both steps of the action (action.yml: main and post run this same bundle).
@@ -38427,7 +38427,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 597:
+/***/ 1035:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39383,13 +39383,79 @@ function describe(v) {
 
 // EXTERNAL MODULE: ./src/plan/commands.ts
 var commands = __nccwpck_require__(4593);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/run/builder.ts
+// The buildx builder: use the current one when it can do what the run needs (build every
+// platform, load one, push by digest), otherwise create a docker-container builder that post removes.
+
+function parseInspect(text) {
+    const field = (k) => new RegExp(`^${k}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    return { name: field('Name'), driver: field('Driver') };
+}
+/**
+ * Pure: which builder to use. Every run builds into the builder, loads one platform at a time for
+ * the smoke tests and pushes by digest, which the `docker` driver cannot do (on either image
+ * store): `auto` takes the current builder unless it uses that driver, and otherwise creates a
+ * `docker-container` builder, as setup-buildx does.
+ */
+function chooseBuilder(mode, current, newName) {
+    const created = { name: newName, create: true, driver: 'docker-container' };
+    if (mode === 'docker-container') {
+        if (current.driver === 'docker-container')
+            return { ...current, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
+        return { ...created, reason: 'builder: docker-container' };
+    }
+    if (mode === 'docker')
+        return { name: 'default', create: false, driver: 'docker', reason: 'builder: docker' };
+    if (current.driver && current.driver !== 'docker') {
+        return {
+            ...current,
+            create: false,
+            reason: `the current builder "${current.name}" (driver ${current.driver}) builds every platform and pushes by digest`
+        };
+    }
+    return {
+        ...created,
+        reason: 'the current builder uses the docker driver, which cannot push by digest or export the gha cache on every engine'
+    };
+}
+/** `docker buildx create` of a docker-container builder; on a node, in that node's Docker context. */
+function builderCreateArgs(name, context) {
+    return [
+        'buildx',
+        'create',
+        `--name=${name}`,
+        '--driver=docker-container',
+        // Registries on the runner's loopback (and a node's) are reachable from the builder.
+        '--driver-opt=network=host',
+        '--bootstrap',
+        ...(context ? [context] : [])
+    ];
+}
+/** onCreate is told the name before the create command runs: a failed bootstrap still leaves the builder behind. */
+async function setupBuilder(mode, runner, runId, onCreate = () => undefined) {
+    const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
+    const choice = chooseBuilder(mode, parseInspect(inspect.stdout), `go-docker-publish-${runId}`);
+    if (choice.create) {
+        onCreate(choice.name);
+        await runner.docker(builderCreateArgs(choice.name));
+    }
+    core/* info */.pq(`Builder: ${choice.create ? 'created' : 'using'} "${choice.name}": ${choice.reason}`);
+    return choice;
+}
+
 // EXTERNAL MODULE: ./src/run/runner.ts
 var run_runner = __nccwpck_require__(7927);
 ;// CONCATENATED MODULE: ./src/run/nodes.ts
 // Remote build nodes (input builder-endpoints): each endpoint becomes a Docker context in the
-// action's own DOCKER_CONFIG (gone with it in post), and its platforms are built there, natively,
-// by that engine's BuildKit, which keeps its cache between runs. The other platforms build on the
-// runner; the results are merged into one multi-platform image (oci-layout.ts).
+// action's own DOCKER_CONFIG (gone with it in post) with a docker-container builder named after
+// the endpoint on that engine (removed in post, its state volume, the build cache, kept on the node for
+// the next run), and its platforms are built there, natively. Each part
+// is loaded for its smoke tests and pushed by digest like the runner's; the tags name one index
+// of every part's images (push.ts).
+
+
 
 
 /** Pure: which platforms of an image build where. Only non-empty parts; the runner's part first. */
@@ -39399,15 +39465,27 @@ function splitPlatforms(platforms, nodes) {
         parts.push({ node, platforms: platforms.filter((p) => node.platforms.includes(p)) });
     return parts.filter((p) => p.platforms.length > 0);
 }
-/** Pure: the Docker context of each endpoint (a dry run prints them with a placeholder run id). */
-function nodeContexts(endpoints, runId) {
-    return endpoints.map((e, i) => ({ context: `gdp-node-${runId}-${i}`, endpoint: e.endpoint, platforms: e.platforms }));
+/**
+ * Pure: the Docker context of each endpoint, and the name of its builder: one name per endpoint,
+ * the same in every run, so that the builder's state (its build cache), which post keeps on the
+ * node, serves the next run there.
+ */
+function nodeContexts(endpoints) {
+    return endpoints.map((e) => {
+        const id = (0,external_node_crypto_.createHash)('sha256').update(e.endpoint).digest('hex').slice(0, 12);
+        return { context: `gdp-node-${id}`, builder: `gdp-node-builder-${id}`, endpoint: e.endpoint, platforms: e.platforms };
+    });
 }
 function contextCreateArgs(node) {
     return ['context', 'create', node.context, `--docker=host=${node.endpoint}`];
 }
-async function setupNodes(endpoints, runner, runId) {
-    const nodes = nodeContexts(endpoints, runId);
+/** The commands that make a node usable: its context, then its builder there. */
+function nodeSetupArgs(node) {
+    return [contextCreateArgs(node), builderCreateArgs(node.builder, node.context)];
+}
+/** onBuilder is told each node's builder before it is created: post removes it (keeping its state), also after a failed start. */
+async function setupNodes(endpoints, runner, onBuilder = () => undefined) {
+    const nodes = nodeContexts(endpoints);
     for (const [i, node] of nodes.entries()) {
         const { context } = node;
         await runner.docker(contextCreateArgs(node), { silent: true });
@@ -39419,165 +39497,17 @@ async function setupNodes(endpoints, runner, runId) {
             throw new Error(`builder-endpoints[${i}]: cannot reach the Docker engine at ${node.endpoint}: ${(0,run_runner/* lastLines */.w$)(info.stderr, 1)}`);
         }
         core/* info */.pq(`Build node ${node.endpoint} (Docker ${info.stdout.trim()}): builds ${node.platforms.join(', ')}`);
+        onBuilder(node.builder);
+        await runner.docker(builderCreateArgs(node.builder, context), { silent: true });
     }
     return nodes;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/run/oci-layout.ts
-// Remote build nodes export their platforms as OCI layouts (--output type=oci,tar=false); this
-// merges the layouts of one image into one multi-platform layout (union of blobs, a new image
-// index) and writes it as a tar for `docker load`, which puts it in the engine's containerd image
-// store under every ref, where the smoke tests run it and from where it is pushed.
-
-
-
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const INDEX_TYPES = new Set([OCI_INDEX, 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const platformKey = (p) => [p?.os, p?.architecture, p?.variant].filter(Boolean).join('/');
-/**
- * Pure: the platform manifests of several layouts' index.json entries, as one image index. An
- * entry that is itself an index (provenance attestations) contributes its children. One layout
- * names the same manifest once per tag (BuildKit ≥ 0.20 writes an index.json entry per
- * `--tag`): counted once. A platform built twice (by two nodes) is an error.
- */
-function mergeManifests(entries, readIndex) {
-    const out = [];
-    const seen = new Set();
-    const digests = new Set();
-    for (const e of entries) {
-        if (digests.has(e.digest))
-            continue;
-        digests.add(e.digest);
-        const children = INDEX_TYPES.has(e.mediaType) ? readIndex(e) : [e];
-        for (const c of children) {
-            const d = { mediaType: c.mediaType, digest: c.digest, size: c.size };
-            if (c.platform)
-                d.platform = c.platform;
-            if (c.annotations && c.platform?.os === 'unknown')
-                d.annotations = c.annotations; // attestation → its image
-            if (c.platform && c.platform.os !== 'unknown') {
-                const k = platformKey(c.platform);
-                if (seen.has(k))
-                    throw new Error(`platform ${k} was built by two nodes`);
-                seen.add(k);
-            }
-            out.push(d);
-        }
-    }
-    return out;
-}
-/** Pure: a ref as containerd names images (docker.io/library/ filled in), which `docker load` needs. */
-function containerdName(ref) {
-    const slash = ref.indexOf('/');
-    const first = slash < 0 ? '' : ref.slice(0, slash);
-    if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost'))
-        return ref;
-    return slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
-}
-/** Pure: the index.json of the merged layout: one entry per ref, all naming the same image index. */
-function layoutIndex(indexDigest, indexSize, refs) {
-    return JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        manifests: refs.map((r) => ({
-            mediaType: OCI_INDEX,
-            digest: indexDigest,
-            size: indexSize,
-            annotations: { 'io.containerd.image.name': containerdName(r), 'org.opencontainers.image.ref.name': r.slice(r.lastIndexOf(':') + 1) }
-        }))
-    });
-}
-const blobPath = (dir, digest) => (0,external_node_path_.join)(dir, 'blobs', ...digest.split(':'));
-const readJson = (p) => JSON.parse((0,external_node_fs_.readFileSync)(p, 'utf8'));
-/** Merges OCI layout directories into `out`; returns the digest of the new image index. */
-function mergeLayouts(inputs, out, refs) {
-    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(out, 'blobs', 'sha256'), { recursive: true });
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    const entries = [];
-    for (const dir of inputs) {
-        for (const alg of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, 'blobs'))) {
-            (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(out, 'blobs', alg), { recursive: true });
-            for (const f of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, 'blobs', alg))) {
-                const dst = (0,external_node_path_.join)(out, 'blobs', alg, f);
-                if ((0,external_node_fs_.existsSync)(dst))
-                    continue;
-                try {
-                    (0,external_node_fs_.linkSync)((0,external_node_path_.join)(dir, 'blobs', alg, f), dst);
-                }
-                catch {
-                    (0,external_node_fs_.copyFileSync)((0,external_node_path_.join)(dir, 'blobs', alg, f), dst);
-                }
-            }
-        }
-        for (const d of readJson((0,external_node_path_.join)(dir, 'index.json')).manifests)
-            entries.push({ dir, d });
-    }
-    const manifests = mergeManifests(entries.map((e) => e.d), (d) => readJson(blobPath(out, d.digest)).manifests);
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
-    const digest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-    (0,external_node_fs_.writeFileSync)(blobPath(out, digest), bytes);
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(out, 'index.json'), layoutIndex(digest, bytes.length, refs));
-    return digest;
-}
-/** Writes the regular files under `dir` as a ustar archive (what `docker load` reads). */
-function writeTar(dir, file) {
-    const fd = (0,external_node_fs_.openSync)(file, 'w');
-    try {
-        const walk = (rel) => {
-            for (const name of (0,external_node_fs_.readdirSync)((0,external_node_path_.join)(dir, rel)).sort()) {
-                const r = rel ? `${rel}/${name}` : name;
-                const st = (0,external_node_fs_.statSync)((0,external_node_path_.join)(dir, r));
-                if (st.isDirectory()) {
-                    (0,external_node_fs_.writeSync)(fd, tarHeader(`${r}/`, 0, '5'));
-                    walk(r);
-                }
-                else if (st.isFile()) {
-                    (0,external_node_fs_.writeSync)(fd, tarHeader(r, st.size, '0'));
-                    const data = (0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, r));
-                    (0,external_node_fs_.writeSync)(fd, data);
-                    const pad = (512 - (data.length % 512)) % 512;
-                    if (pad)
-                        (0,external_node_fs_.writeSync)(fd, Buffer.alloc(pad));
-                }
-            }
-        };
-        walk('');
-        (0,external_node_fs_.writeSync)(fd, Buffer.alloc(1024));
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-}
-/** Pure: one 512-byte ustar header. Names in an OCI layout are short (blobs/sha256/<64 hex> is 77). */
-function tarHeader(name, size, type) {
-    if (Buffer.byteLength(name) > 100)
-        throw new Error(`tar: name too long: ${name}`);
-    const h = Buffer.alloc(512);
-    const put = (s, off, len) => void h.write(s, off, len, 'utf8');
-    const oct = (n, len) => `${n.toString(8).padStart(len - 1, '0')}\0`;
-    put(name, 0, 100);
-    put(oct(type === '5' ? 0o755 : 0o644, 8), 100, 8);
-    put(oct(0, 8), 108, 8);
-    put(oct(0, 8), 116, 8);
-    put(oct(size, 12), 124, 12);
-    put(oct(0, 12), 136, 12);
-    put('        ', 148, 8);
-    put(type, 156, 1);
-    put('ustar\0', 257, 6);
-    put('00', 263, 2);
-    let sum = 0;
-    for (const b of h)
-        sum += b;
-    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
-    return h;
-}
-
 ;// CONCATENATED MODULE: ./src/run/build.ts
-// Builds every image of the plan for all its platforms into the engine's image store (--load),
-// where the smoke tests run it and from where exactly that result is pushed.
-
+// The build phase: every image, every platform, into the builder's cache (`--output
+// type=cacheonly`), the runner's platforms on the runner's builder and each node's on its own,
+// all parts of an image at once. The smoke and push phases export the same build again (cache
+// hits) through exportPart: one platform loaded for a smoke test, every platform pushed by digest.
 
 
 
@@ -39614,103 +39544,115 @@ function countSteps(log) {
     }
     return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
 }
-/** The build command of one image of the plan: what a real run starts and a dry run prints. */
-function imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable) {
-    const cache = cacheAvailable ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
-    return (0,commands/* buildxBuildArgs */.Ct)(img, {
-        builder,
-        platforms: img.platforms,
-        cacheFrom: cache.from,
-        cacheTo: cache.to,
-        metadataFile,
-        output: 'load',
-        progress: 'plain'
-    });
-}
-async function buildImages(plan, builder, runner, tmp, cacheAvailable, nodes = []) {
-    const results = [];
-    for (const [i, img] of plan.images.entries()) {
-        const metadataFile = (0,external_node_path_.join)(tmp, `metadata-${i}.json`);
-        const parts = splitPlatforms(img.platforms, nodes);
-        const started = Date.now();
-        const res = parts.length === 1 && !parts[0]?.node
-            ? await core/* group */.Os(`Build ${img.name} for ${img.platforms.join(', ')}`, () => runner.docker(imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable)))
-            : await buildOnNodes(plan, img, parts, builder, runner, (0,external_node_path_.join)(tmp, `oci-${i}`), cacheAvailable);
-        const seconds = (Date.now() - started) / 1000;
-        const steps = countSteps(`${res.stdout}\n${res.stderr}`);
-        let metadata = {};
-        try {
-            metadata = JSON.parse((0,external_node_fs_.readFileSync)(metadataFile, 'utf8'));
-            (0,external_node_fs_.rmSync)(metadataFile, { force: true });
-        }
-        catch {
-            // no metadata file: the build output says why
-        }
-        core/* info */.pq(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-        const errors = cacheErrors(`${res.stdout}\n${res.stderr}`);
-        if (errors.import)
-            core/* warning */.$e(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
-        if (errors.export)
-            core/* warning */.$e(`${img.name}: the build cache was not saved: ${errors.export}`);
-        results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata, cacheErrors: errors });
-    }
-    return results;
-}
-/** The command of one part of a split build: a node's runs in its Docker context, without the gha/registry cache. */
-function partBuildArgs(plan, img, part, builder, dir, cacheAvailable) {
-    const cache = cacheAvailable && !part.node ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
+/**
+ * Pure: the command of one part of an image's build with the given output. A node's part runs in
+ * its Docker context and names its builder (BUILDX_BUILDER in the environment must not win); the
+ * gha/registry cache is the runner's part's build's only (a node keeps its own cache).
+ */
+function partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable) {
+    const cache = cacheAvailable && !part.node && output.type === 'cacheonly' ? (0,commands/* cacheArgs */.a2)(plan.cache, img) : { from: [], to: [] };
     const args = (0,commands/* buildxBuildArgs */.Ct)(img, {
-        // A node's part names its context's builder too: BUILDX_BUILDER in the environment must not win.
-        builder: part.node ? part.node.context : builder,
+        builder: part.node ? part.node.builder : builder,
         platforms: part.platforms,
         cacheFrom: cache.from,
         cacheTo: cache.to,
-        metadataFile: `${dir}.metadata.json`,
-        output: { oci: dir },
+        metadataFile,
+        output,
         progress: 'plain'
     });
     return part.node ? [`--context=${part.node.context}`, ...args] : args;
 }
 /**
- * The build of one image split over the runner and remote nodes, all at once: each part exports an
- * OCI layout; the layouts are merged into one multi-platform image and loaded into the engine under
- * every ref. The gha/registry cache is the runner's part's; a node keeps its own.
+ * Pure: whether an image's layers get their file times clamped to SOURCE_DATE_EPOCH, which makes
+ * two builds of one commit push the same digests. The docker driver's exporter refuses it.
  */
-async function buildOnNodes(plan, img, parts, builder, runner, dir, cacheAvailable) {
-    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+function rewritesTimestamps(img, driver) {
+    return driver !== 'docker' && img.buildArgs.SOURCE_DATE_EPOCH !== undefined;
+}
+/** Pure: the part of an image that builds a platform. */
+function partOf(parts, platform) {
+    const part = parts.find((p) => p.platforms.includes(platform));
+    if (!part)
+        throw new Error(`no part of the build makes ${platform}`);
+    return part;
+}
+const where = (part) => (part.node ? `on ${part.node.endpoint}` : 'on the runner');
+/** Runs one part's build with an output; returns the build log and the metadata file's fields. */
+async function exportPart(plan, img, part, builder, output, metadataFile, runner, cacheAvailable = false) {
+    const result = await runner.docker(partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable), {
+        silent: true,
+        allowFailure: true
+    });
+    core/* startGroup */.Oh(`${output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Load' : 'Push by digest'} ${img.name} for ${part.platforms.join(', ')} ${where(part)}`);
+    core/* info */.pq(`${result.stdout}${result.stderr}`);
+    core/* endGroup */.N4();
+    if (result.exitCode !== 0) {
+        const what = output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Loading' : 'Push by digest';
+        const err = new Error(`${what} of ${img.name} for ${part.platforms.join(', ')} ${where(part)} failed (exit code ${result.exitCode}): ${(0,run_runner/* lastLines */.w$)(result.stderr, 1)}\n${(0,run_runner/* lastLines */.w$)(result.stderr, 15)}`);
+        throw err;
+    }
+    let metadata = {};
     try {
-        // allSettled: the folder is removed only once no part still writes into it.
-        const settled = await Promise.allSettled(parts.map(async (part, j) => {
-            const args = partBuildArgs(plan, img, part, builder, (0,external_node_path_.join)(dir, `part-${j}`), cacheAvailable);
-            const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
-            core/* info */.pq(`Building ${img.name} for ${part.platforms.join(', ')} ${where}`);
-            const r = await runner.docker(args, { silent: true, allowFailure: true });
-            core/* startGroup */.Oh(`Build ${img.name} for ${part.platforms.join(', ')} ${where}`);
-            core/* info */.pq(`${r.stdout}${r.stderr}`);
-            core/* endGroup */.N4();
-            if (r.exitCode !== 0) {
-                throw new Error(`Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${(0,run_runner/* lastLines */.w$)(r.stderr, 1)}`);
-            }
-            return r;
-        }));
+        metadata = JSON.parse((0,external_node_fs_.readFileSync)(metadataFile, 'utf8'));
+    }
+    catch {
+        // no metadata file: nothing to read from it
+    }
+    (0,external_node_fs_.rmSync)(metadataFile, { force: true });
+    return { result, metadata };
+}
+async function buildImages(plan, builders, runner, tmp, cacheAvailable) {
+    const results = [];
+    for (const [i, img] of plan.images.entries()) {
+        const parts = splitPlatforms(img.platforms, builders.nodes);
+        const started = Date.now();
+        for (const part of parts)
+            core/* info */.pq(`Building ${img.name} for ${part.platforms.join(', ')} ${where(part)}`);
+        // allSettled: every part has finished (or failed) before the run goes on or cleans up.
+        const settled = await Promise.allSettled(parts.map((part, j) => exportPart(plan, img, part, builders.runner.name, { type: 'cacheonly' }, (0,external_node_path_.join)(tmp, `build-${i}-${j}.json`), runner, cacheAvailable)));
         const failed = settled.find((r) => r.status === 'rejected');
         if (failed)
             throw failed.reason;
-        const outputs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-        const merged = (0,external_node_path_.join)(dir, 'merged');
-        const digest = mergeLayouts(parts.map((_, j) => (0,external_node_path_.join)(dir, `part-${j}`)), merged, img.refs);
-        writeTar(merged, (0,external_node_path_.join)(dir, 'image.tar'));
-        await runner.docker(['load', `--input=${(0,external_node_path_.join)(dir, 'image.tar')}`], { silent: true });
-        core/* info */.pq(`Loaded ${img.name} (${digest}) for ${img.platforms.join(', ')}, built on ${parts.length} nodes`);
+        const log = settled.map((r) => (r.status === 'fulfilled' ? `${r.value.result.stdout}\n${r.value.result.stderr}` : '')).join('\n');
+        const seconds = (Date.now() - started) / 1000;
+        const steps = countSteps(log);
+        core/* info */.pq(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
+        const errors = cacheErrors(log);
+        if (errors.import)
+            core/* warning */.$e(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
+        if (errors.export)
+            core/* warning */.$e(`${img.name}: the build cache was not saved: ${errors.export}`);
+        results.push({ image: img, parts, seconds, cachedSteps: steps.cached, totalSteps: steps.total, cacheErrors: errors });
+    }
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/plan/cache-service.ts
+// Which GitHub Actions cache service the runner gives the step, from its variables. Pure.
+// github.com's runners give node actions ACTIONS_CACHE_SERVICE_V2, ACTIONS_RESULTS_URL and
+// ACTIONS_RUNTIME_TOKEN (the v1 service, ACTIONS_CACHE_URL, was shut down there on 2025-04-15);
+// GHES still gives ACTIONS_CACHE_URL. buildx (>= 0.21) and @actions/cache read these variables
+// themselves: the action passes them through unchanged and only decides whether there is a cache.
+/** buildx reads ACTIONS_CACHE_SERVICE_V2 as a Go bool (strconv.ParseBool). */
+function truthy(v) {
+    return ['1', 't', 'true'].includes((v ?? '').trim().toLowerCase());
+}
+function cacheService(env) {
+    if (!env.ACTIONS_RUNTIME_TOKEN) {
+        return { reason: 'ACTIONS_RUNTIME_TOKEN is not set (not running on GitHub Actions?)' };
+    }
+    if (env.ACTIONS_RESULTS_URL && truthy(env.ACTIONS_CACHE_SERVICE_V2)) {
+        return { protocol: 'v2', reason: 'the cache service v2 (ACTIONS_CACHE_SERVICE_V2, ACTIONS_RESULTS_URL)' };
+    }
+    if (env.ACTIONS_CACHE_URL) {
+        return { protocol: 'v1', reason: 'the cache service v1 (ACTIONS_CACHE_URL, as on GitHub Enterprise Server)' };
+    }
+    if (env.ACTIONS_RESULTS_URL) {
         return {
-            exitCode: 0,
-            stdout: outputs.map((o) => o.stdout).join('\n'),
-            stderr: outputs.map((o) => o.stderr).join('\n')
+            reason: 'ACTIONS_RESULTS_URL is set but ACTIONS_CACHE_SERVICE_V2 is not, and there is no ACTIONS_CACHE_URL: buildx would use no cache service'
         };
     }
-    finally {
-        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-    }
+    return { reason: 'neither ACTIONS_RESULTS_URL (cache service v2) nor ACTIONS_CACHE_URL (v1) is set' };
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -40009,6 +39951,10 @@ function buildPlan(inputs, ctx) {
             ? `push: auto pushes for a ${ctx.eventName} event`
             : `push: auto does not push for a ${ctx.eventName || 'local'} event${ctx.ref ? ` (${ctx.ref})` : ''}`;
     }
+    if (push && inputs.builder === 'docker') {
+        throw new Error(`Input "builder": "docker" is not valid when the run pushes (${pushReason}). Expected "auto" or "docker-container": ` +
+            'every image is pushed by digest and tagged only after its smoke tests, which the docker driver cannot do (buildx: "push-by-digest is currently not implemented for docker driver").');
+    }
     return {
         release,
         images,
@@ -40059,6 +40005,7 @@ function imagesOutput(images, pushedRefs) {
         digest: img.digest,
         platforms: img.platforms,
         smoke: img.smoke,
+        tested: img.tested ?? {},
         size: img.size,
         pushed: imagePushed(img, pushedRefs)
     })));
@@ -40112,7 +40059,10 @@ function summaryRows(img, pushed) {
         ],
         ['Digest', img.digest ? `<code>${esc(img.digest)}</code>` : ''],
         ['Tags', img.tags.map((t) => `<code>${esc(t)}</code>`).join('<br>')],
-        ['Smoke test', img.smoke],
+        [
+            'Smoke test',
+            [img.smoke, ...Object.entries(img.tested ?? {}).map(([p, id]) => `${esc(p)}: image <code>${esc(id)}</code>`)].join('<br>')
+        ],
         ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
         ['Cache', esc(img.cache ?? '')],
         ['Go cache', esc(img.goCache ?? 'no cache mounts')],
@@ -40147,83 +40097,21 @@ function esc(s) {
 var docker_config = __nccwpck_require__(9148);
 // EXTERNAL MODULE: ./src/run/login.ts
 var login = __nccwpck_require__(8320);
-;// CONCATENATED MODULE: ./src/run/builder.ts
-// The buildx builder: use the current one when it can do what the run needs (multi-platform
-// output and cache export), otherwise create a docker-container builder that post removes.
-
-function parseInspect(text) {
-    const field = (k) => new RegExp(`^${k}:\\s*(.+)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    return { name: field('Name'), driver: field('Driver') };
-}
-/** Pure: which builder to use, given the current one and whether the engine has the containerd image store. */
-function chooseBuilder(mode, current, containerdStore, newName) {
-    if (mode === 'docker-container') {
-        if (current.driver === 'docker-container')
-            return { name: current.name, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
-        return { name: newName, create: true, reason: 'builder: docker-container' };
-    }
-    if (mode === 'docker') {
-        return { name: 'default', create: false, reason: 'builder: docker' };
-    }
-    if (current.driver && current.driver !== 'docker') {
-        return {
-            name: current.name,
-            create: false,
-            reason: `the current builder "${current.name}" (driver ${current.driver}) does multi-platform builds and cache export`
-        };
-    }
-    if (current.driver === 'docker' && containerdStore) {
-        return {
-            name: current.name || 'default',
-            create: false,
-            reason: `the current builder "${current.name || 'default'}" uses the docker driver with the containerd image store, which does multi-platform builds and cache export`
-        };
-    }
-    return {
-        name: newName,
-        create: true,
-        reason: 'the current builder uses the docker driver without the containerd image store, which cannot build multi-platform images or export cache'
-    };
-}
-/** onCreate is told the name before the create command runs: a failed bootstrap still leaves the builder behind. */
-async function setupBuilder(mode, runner, runId, onCreate = () => undefined) {
-    const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
-    const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
-    const containerdStore = info.stdout.includes('io.containerd.snapshotter');
-    const choice = {
-        ...chooseBuilder(mode, parseInspect(inspect.stdout), containerdStore, `go-docker-publish-${runId}`),
-        containerdStore
-    };
-    if (choice.create) {
-        onCreate(choice.name);
-        await runner.docker([
-            'buildx',
-            'create',
-            `--name=${choice.name}`,
-            '--driver=docker-container',
-            '--driver-opt=network=host',
-            '--bootstrap'
-        ]);
-    }
-    core/* info */.pq(`Builder: ${choice.create ? 'created' : 'using'} "${choice.name}": ${choice.reason}`);
-    return choice;
-}
-
 // EXTERNAL MODULE: ./src/run/retry.ts
 var run_retry = __nccwpck_require__(1191);
 ;// CONCATENATED MODULE: ./src/run/push.ts
-// Push: the images that were smoke-tested are pushed from the engine's image store, every tag of
-// every name, and then read back from the registry: the digest and per-platform sizes reported
-// are the registry's. Every registry call is retried on transient faults (retry.ts); a read-back
-// that still fails after an image was pushed reports the digest the registry accepted from
-// `docker push`, with a warning, so a pushed image is never reported as not pushed.
+// Push, after every smoke test of every image passed: each image is pushed by digest, untagged
+// (every platform, from the builder's cache); then, for every platform that was smoke-tested, the
+// pushed manifest is checked to be the image that ran (its digest or its config digest is the
+// engine's image ID); only then is every tag of every image created (`buildx imagetools
+// create`: a copy of the index, or one index of a split build's parts). The digest and
+// per-platform sizes reported are read back from the registry. Every registry call is retried on
+// transient faults (retry.ts).
 
 
-/** The digest `docker push` reports on its last line: "<tag>: digest: sha256:... size: N". */
-function parsePushDigest(out) {
-    const all = [...out.matchAll(/digest: (sha256:[0-9a-f]{64})/g)];
-    return all.at(-1)?.[1];
-}
+
+
+
 /** Pure: per-platform image sizes (config + layers) from an index and its manifests. */
 function platformSizes(index, manifests) {
     const out = {};
@@ -40240,7 +40128,7 @@ function platformSizes(index, manifests) {
     return out;
 }
 async function inspectRemote(ref, runner, retry = run_retry/* DEFAULT_RETRY */.vI) {
-    const inspect = (target, format) => (0,run_retry/* withRetry */.bD)(`Reading ${target} back from the registry`, () => runner.docker(['buildx', 'imagetools', 'inspect', target, format], { silent: true }), retry);
+    const inspect = (target, format) => readRegistry(target, format, runner, retry);
     const digestOut = await inspect(ref, '--format={{json .Manifest}}');
     const digest = JSON.parse(digestOut.stdout).digest;
     const raw = await inspect(ref, '--raw');
@@ -40255,14 +40143,70 @@ async function inspectRemote(ref, runner, retry = run_retry/* DEFAULT_RETRY */.v
     }
     return { digest, sizes: platformSizes(index, manifests) };
 }
-async function pushImage(img, runner, pushed, retry = run_retry/* DEFAULT_RETRY */.vI) {
+/** `buildx imagetools inspect` of a reference in a registry, retried. */
+function readRegistry(target, format, runner, retry) {
+    return (0,run_retry/* withRetry */.bD)(`Reading ${target} back from the registry`, () => runner.docker(['buildx', 'imagetools', 'inspect', target, format], { silent: true }), retry);
+}
+/** Pure: a platform as the plan spells it, from an index descriptor (arm64's v8 is implied). */
+function platformKey(p) {
+    return [p.os, p.architecture, p.architecture === 'arm64' && p.variant === 'v8' ? undefined : p.variant].filter(Boolean).join('/');
+}
+/** Pure: the manifest of one platform in an index, attestations left out. */
+function platformManifest(index, platform) {
+    const want = platform.replace(/^(linux\/arm64)\/v8$/, '$1');
+    return (index.manifests ?? []).find((d) => d.platform && d.platform.os !== 'unknown' && platformKey(d.platform) === want);
+}
+/** Pushes every part of a built image by digest, untagged; returns what its tags are made from (REPO@DIGEST, one per part). */
+async function pushByDigest(plan, build, builders, runner, tmp, retry = run_retry/* DEFAULT_RETRY */.vI) {
+    const img = build.image;
+    const repository = img.repositories[0] ?? img.name;
+    const sources = [];
+    for (const [j, part] of build.parts.entries()) {
+        const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+        const { metadata } = await (0,run_retry/* withRetry */.bD)(`Pushing ${img.name} (${part.platforms.join(', ')}) by digest`, () => exportPart(plan, img, part, builders.runner.name, { type: 'push-by-digest', repository, rewriteTimestamp }, (0,external_node_path_.join)(tmp, `push-${j}.json`), runner), retry);
+        const digest = metadata['containerimage.digest'];
+        if (typeof digest !== 'string')
+            throw new Error(`Push by digest of ${img.name} (${part.platforms.join(', ')}): buildx reported no digest`);
+        core/* info */.pq(`Pushed ${img.name} (${part.platforms.join(', ')}) by digest, untagged: ${repository}@${digest}`);
+        sources.push(`${repository}@${digest}`);
+    }
+    return sources;
+}
+/**
+ * Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image
+ * that ran: the engine's image ID is that manifest's digest (containerd image store) or its config
+ * digest (classic store). Returns one line per platform, for the log and the summary.
+ */
+async function checkTested(build, sources, tested, runner, retry = run_retry/* DEFAULT_RETRY */.vI) {
+    const img = build.image;
+    const proven = {};
+    for (const t of tested) {
+        if (t.image !== img.name || t.status !== 'passed' || !t.imageId)
+            continue;
+        const source = sources[build.parts.findIndex((p) => p.platforms.includes(t.platform))];
+        if (!source)
+            throw new Error(`${img.name}: no pushed image holds ${t.platform}`);
+        const repo = source.slice(0, source.indexOf('@'));
+        const top = JSON.parse((await readRegistry(source, '--raw', runner, retry)).stdout);
+        const manifest = top.manifests ? platformManifest(top, t.platform)?.digest : source.slice(repo.length + 1);
+        if (!manifest)
+            throw new Error(`${img.name}: the image pushed by digest (${source}) has no ${t.platform} manifest`);
+        const config = JSON.parse((await readRegistry(`${repo}@${manifest}`, '--raw', runner, retry)).stdout)
+            .config?.digest;
+        if (t.imageId !== manifest && t.imageId !== config) {
+            throw new Error(`${img.name} ${t.platform}: the image pushed by digest (manifest ${manifest}, config ${config ?? 'none'}) is not the image that was smoke-tested (image ID ${t.imageId}). Nothing was tagged.`);
+        }
+        core/* info */.pq(`${img.name} ${t.platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${t.imageId})`);
+        proven[t.platform] = t.imageId;
+    }
+    return proven;
+}
+/** Creates every tag of an image from what was pushed by digest, then reads the result back. */
+async function tagImage(img, sources, runner, pushed, retry = run_retry/* DEFAULT_RETRY */.vI) {
     const pushedRefs = [];
-    let pushDigest;
     for (const ref of img.refs) {
-        const res = await core/* group */.Os(`Push ${ref}`, () => (0,run_retry/* withRetry */.bD)(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
-        const digest = parsePushDigest(res.stdout);
-        pushDigest ??= digest;
-        core/* info */.pq(`Pushed ${ref}${digest ? ` (${digest})` : ''}`);
+        await (0,run_retry/* withRetry */.bD)(`Tagging ${ref}`, () => runner.docker((0,commands/* tagArgs */.Cj)(ref, sources), { silent: true }), retry);
+        core/* info */.pq(`Tagged ${ref}`);
         pushedRefs.push(ref);
         pushed(ref);
     }
@@ -40274,11 +40218,10 @@ async function pushImage(img, runner, pushed, retry = run_retry/* DEFAULT_RETRY 
         return { name: img.name, digest: remote.digest, sizes: remote.sizes, pushedRefs };
     }
     catch (e) {
-        // Pushed, but not read back: the digest docker push printed is the one the registry accepted.
-        if (!pushDigest)
-            throw e;
-        core/* warning */.$e(`${img.name} was pushed (${pushDigest}), but could not be read back from the registry, so its sizes are not reported: ${e.message.split('\n')[0]}`);
-        return { name: img.name, digest: pushDigest, sizes: {}, pushedRefs };
+        // Tagged, but not read back: one source is copied as it is, so its digest is the tags'.
+        const digest = sources.length === 1 ? (sources[0]?.split('@')[1] ?? '') : '';
+        core/* warning */.$e(`${img.name} was tagged${digest ? ` (${digest})` : ''}, but could not be read back from the registry, so its sizes are not reported: ${e.message.split('\n')[0]}`);
+        return { name: img.name, digest, sizes: {}, pushedRefs };
     }
 }
 
@@ -40363,8 +40306,13 @@ function qemuPlatforms(plan, smoked) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/smoke.ts
-// Smoke tests: every image runs (docker run --rm) before anything is pushed. A timeout kills the
-// container; a failure names the image, the platform, the exit code and the last lines of output.
+// Smoke tests: before anything is pushed, each platform to test is loaded on its own from the
+// builder's cache (the classic image store holds one platform of an image at a time) and runs
+// (docker run --rm). The image ID that ran is kept: push.ts checks that the registry's manifest
+// for that platform is that image. A timeout kills the container; a failure names the image, the
+// platform, the exit code and the last lines of output.
+
+
 
 
 
@@ -40377,13 +40325,31 @@ function smokePlatforms(img, mode, hostArch) {
     const native = img.platforms.find((p) => archOf(p) === hostArch);
     return [native ?? img.platforms[0] ?? `linux/${hostArch}`];
 }
-async function smokeImage(img, platform, runner, runId) {
-    const ref = img.refs[0] ?? img.name;
+/** The name a smoke-tested platform is loaded under: the image's first tag. */
+const smokeRef = (img) => img.refs[0] ?? img.name;
+/**
+ * Loads one platform of a built image into the runner's engine under smokeRef (from a node's
+ * builder as a tar, then `docker load`) and returns the engine's ID of it.
+ */
+async function loadPlatform(plan, build, platform, builders, runner, tmp) {
+    const img = build.image;
+    const part = { ...partOf(build.parts, platform), platforms: [platform] };
+    const name = smokeRef(img);
+    const dest = part.node ? (0,external_node_path_.join)(tmp, 'load.tar') : undefined;
+    const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+    await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, (0,external_node_path_.join)(tmp, 'load.json'), runner);
+    if (dest)
+        await runner.docker(['load', `--input=${dest}`], { silent: true });
+    return (await runner.docker(['image', 'inspect', '--format={{.Id}}', name], { silent: true })).stdout.trim();
+}
+async function smokeImage(img, platform, runner, runId, load) {
+    const ref = smokeRef(img);
     if (!img.smoke.enabled) {
         core/* warning */.$e(`Smoke test of ${img.name} is off (smoke: false)`);
         return { image: img.name, platform, status: 'skipped', output: '' };
     }
     const smoke = img.smoke;
+    const imageId = await load();
     const name = `gdp-smoke-${runId}-${Math.random().toString(36).slice(2, 10)}`;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -40398,7 +40364,7 @@ async function smokeImage(img, platform, runner, runId) {
         clearTimeout(timer);
     }
     const output = `${res.stdout}${res.stderr}`;
-    const base = { image: img.name, platform, exitCode: res.exitCode, output };
+    const base = { image: img.name, platform, exitCode: res.exitCode, output, imageId };
     if (timedOut)
         return { ...base, status: 'failed', reason: `timed out after ${smoke.timeoutSeconds} s and was killed` };
     if (res.exitCode !== 0)
@@ -40408,11 +40374,12 @@ async function smokeImage(img, platform, runner, runId) {
     }
     return { ...base, status: 'passed' };
 }
-async function smokeAll(images, mode, runner, runId) {
+async function smokeAll(plan, builds, builders, runner, runId, tmp) {
     const results = [];
-    for (const img of images) {
-        for (const p of smokePlatforms(img, mode, nodeArch()))
-            results.push(await smokeImage(img, p, runner, runId));
+    for (const build of builds) {
+        for (const p of smokePlatforms(build.image, plan.smokePlatforms, nodeArch())) {
+            results.push(await smokeImage(build.image, p, runner, runId, () => loadPlatform(plan, build, p, builders, runner, tmp)));
+        }
     }
     return results;
 }
@@ -40423,8 +40390,11 @@ function smokeFailureMessage(failed) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/pipeline.ts
-// The publish pipeline: qemu → builder → login → build → smoke → push, each phase given the plan
-// and the runner. Nothing is pushed unless every smoke test passed.
+// The publish pipeline: login → qemu → builder → build → smoke → push, each phase given the plan
+// and the runner. Nothing is pushed unless every smoke test of every image passed, and no tag is
+// created unless every image was pushed and every tested platform is, in the registry, the image
+// that ran. The same path on both image stores (classic and containerd): the builder builds,
+// the engine only ever holds the one platform a smoke test runs.
 
 
 
@@ -40444,26 +40414,25 @@ async function runPipeline(plan, runner, hooks, env) {
     const result = { images: outcomes, pushed: false, pushedRefs };
     const tmp = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(env.tempDir ?? (0,external_node_os_.tmpdir)(), 'gdp-run-'));
     try {
-        const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
-        await setupQemu(plan.qemu, plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())), runner);
-        const builder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-        const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
-        const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
-        if (!builder.containerdStore && multi.length > 0) {
-            // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
-            // containerd image store holds a multi-platform image.
-            throw new Error(`${multi.join(', ')}: building for several platforms needs the Docker engine's containerd image store, which this engine does not use. ` +
-                'Enable it before this step (daemon.json {"features":{"containerd-snapshotter":true}} and restart dockerd), or build one platform per image.');
-        }
+        // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
+        // Hub's anonymous pull limit never applies to a publishing run.
         if (plan.push)
             await (0,login/* login */.iD)(plan.registries, runner, hooks.loggedIn);
+        const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
+        await setupQemu(plan.qemu, plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())), runner);
+        const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
+        const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
+        const builders = { runner: runnerBuilder, nodes };
         let cacheAvailable = plan.cache !== 'none';
-        if (plan.cache === 'gha' && !env.ghaCacheAvailable) {
-            core/* warning */.$e('cache: gha, but ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set (not running on GitHub Actions?): building without a cache');
+        if (plan.cache === 'gha' && !env.ghaCache.protocol) {
+            core/* warning */.$e(`cache: gha, but there is no cache service: ${env.ghaCache.reason}. Building without a cache.`);
             cacheAvailable = false;
         }
-        await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-        const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
+        else if (plan.cache === 'gha') {
+            core/* info */.pq(`Cache: gha, through ${env.ghaCache.reason}`);
+        }
+        await restoreGoCaches(plan, runnerBuilder.name, runner, hooks, env, outcomes);
+        const builds = await buildImages(plan, builders, runner, tmp, cacheAvailable);
         builds.forEach((b, i) => {
             const o = outcomes[i];
             if (!o)
@@ -40475,31 +40444,34 @@ async function runPipeline(plan, runner, hooks, env) {
                     (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
                 : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
         });
-        const smoke = await smokeAll(plan.images, plan.smokePlatforms, runner, env.runId);
+        const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp);
         plan.images.forEach((img, i) => {
             const mine = smoke.filter((s) => s.image === img.name);
             const o = outcomes[i];
             if (!o)
                 return;
             o.smoke = mine.some((s) => s.status === 'failed') ? 'failed' : mine.every((s) => s.status === 'skipped') ? 'skipped' : 'passed';
+            o.tested = Object.fromEntries(mine.flatMap((s) => (s.imageId ? [[s.platform, s.imageId]] : [])));
         });
         const failed = smoke.filter((s) => s.status === 'failed');
         if (failed.length > 0) {
             throw new Error(`${smokeFailureMessage(failed)}\n\nNothing was pushed: every smoke test must pass first.`);
         }
-        for (const [i, img] of plan.images.entries()) {
-            const o = outcomes[i];
-            if (!o)
-                continue;
-            if (plan.push) {
-                const p = await pushImage(img, runner, (ref) => pushedRefs.push(ref));
+        if (plan.push) {
+            // Every image by digest and checked first: a fault here leaves no tag of this release anywhere.
+            const sources = [];
+            for (const build of builds) {
+                const pushed = await pushByDigest(plan, build, builders, runner, tmp);
+                await checkTested(build, pushed, smoke, runner);
+                sources.push(pushed);
+            }
+            for (const [i, img] of plan.images.entries()) {
+                const o = outcomes[i];
+                const p = await tagImage(img, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
+                if (!o)
+                    continue;
                 o.digest = p.digest;
                 o.size = p.sizes;
-            }
-            else {
-                const ref = img.refs[0];
-                if (ref)
-                    o.digest = (await runner.docker(['image', 'inspect', '--format={{.Id}}', ref], { silent: true, allowFailure: true })).stdout.trim();
             }
         }
         result.pushed = plan.push;
@@ -40572,6 +40544,7 @@ var run_state = __nccwpck_require__(4352);
 
 
 
+
 async function main(env = process.env) {
     let plan;
     try {
@@ -40604,7 +40577,11 @@ async function main(env = process.env) {
             (0,run_state/* saveState */.LZ)(state);
         },
         builderCreated: (b) => {
-            state.builder = b;
+            state.builders = [...(state.builders ?? []), b];
+            (0,run_state/* saveState */.LZ)(state);
+        },
+        nodeBuilderCreated: (b) => {
+            state.nodeBuilders = [...(state.nodeBuilders ?? []), b];
             (0,run_state/* saveState */.LZ)(state);
         },
         goCacheReady: (entry) => {
@@ -40613,7 +40590,7 @@ async function main(env = process.env) {
         }
     }, {
         runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
-        ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
+        ghaCache: cacheService(env),
         tempDir: env.RUNNER_TEMP,
         workspace: env.GITHUB_WORKSPACE || process.cwd()
     });
@@ -40670,28 +40647,44 @@ function plannedCommands(plan) {
     if (plan.push)
         for (const r of plan.registries)
             cmds.push((0,commands/* loginArgs */.be)(r.registry, r.username));
-    const nodes = nodeContexts(plan.builderEndpoints, '<run>');
+    const nodes = nodeContexts(plan.builderEndpoints);
     for (const n of nodes)
-        cmds.push(contextCreateArgs(n));
+        cmds.push(...nodeSetupArgs(n));
+    const cache = plan.cache !== 'none';
+    const rewrite = (img, part) => rewritesTimestamps(img, part.node ? 'docker-container' : plan.builder);
+    const parts = plan.images.map((img) => splitPlatforms(img.platforms, nodes));
     plan.images.forEach((img, i) => {
-        const parts = splitPlatforms(img.platforms, nodes);
-        if (parts.length === 1 && !parts[0]?.node)
-            cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none'));
-        else {
-            parts.forEach((part, j) => cmds.push(partBuildArgs(plan, img, part, '<builder>', `<tmp>/oci-${i}/part-${j}`, plan.cache !== 'none')));
-            cmds.push(['load', `--input=<tmp>/oci-${i}/image.tar`]);
+        for (const part of parts[i] ?? [])
+            cmds.push(partArgs(plan, img, part, '<builder>', { type: 'cacheonly' }, '<tmp>/build.json', cache));
+    });
+    plan.images.forEach((img, i) => {
+        if (!img.smoke.enabled)
+            return;
+        for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch())) {
+            const part = { ...partOf(parts[i] ?? [], p), platforms: [p] };
+            const dest = part.node ? '<tmp>/load.tar' : undefined;
+            const output = { type: 'load', name: smokeRef(img), dest, rewriteTimestamp: rewrite(img, part) };
+            cmds.push(partArgs(plan, img, part, '<builder>', output, '<tmp>/load.json', false));
+            if (dest)
+                cmds.push(['load', `--input=${dest}`]);
+            cmds.push((0,commands/* smokeRunArgs */.CJ)(smokeRef(img), p, img.smoke, '<container>'));
         }
     });
-    for (const img of plan.images) {
-        if (!img.smoke.enabled)
-            continue;
-        for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch()))
-            cmds.push((0,commands/* smokeRunArgs */.CJ)(img.refs[0] ?? img.name, p, img.smoke, '<container>'));
-    }
-    if (plan.push)
-        for (const img of plan.images)
-            for (const r of img.refs)
-                cmds.push(['push', r]);
+    if (!plan.push)
+        return cmds;
+    plan.images.forEach((img, i) => {
+        const repository = img.repositories[0] ?? img.name;
+        const mine = parts[i] ?? [];
+        mine.forEach((part, j) => {
+            const output = { type: 'push-by-digest', repository, rewriteTimestamp: rewrite(img, part) };
+            cmds.push(partArgs(plan, img, part, '<builder>', output, `<tmp>/push-${j}.json`, false));
+        });
+    });
+    plan.images.forEach((img, i) => {
+        const sources = (parts[i] ?? []).map((_, j) => `${img.repositories[0] ?? img.name}@<digest${j ? `-${j + 1}` : ''}>`);
+        for (const r of img.refs)
+            cmds.push((0,commands/* tagArgs */.Cj)(r, sources));
+    });
     return cmds;
 }
 
@@ -40703,6 +40696,7 @@ function plannedCommands(plan) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   CJ: () => (/* binding */ smokeRunArgs),
+/* harmony export */   Cj: () => (/* binding */ tagArgs),
 /* harmony export */   Ct: () => (/* binding */ buildxBuildArgs),
 /* harmony export */   a2: () => (/* binding */ cacheArgs),
 /* harmony export */   be: () => (/* binding */ loginArgs)
@@ -40719,8 +40713,6 @@ function buildxBuildArgs(img, o) {
     ];
     if (img.target)
         a.push(`--target=${img.target}`);
-    for (const r of img.refs)
-        a.push(`--tag=${r}`);
     for (const [k, v] of Object.entries(img.labels))
         a.push(`--label=${k}=${v}`);
     for (const [k, v] of Object.entries(img.buildArgs))
@@ -40729,15 +40721,25 @@ function buildxBuildArgs(img, o) {
         a.push(`--cache-from=${c}`);
     for (const c of o.cacheTo)
         a.push(`--cache-to=${c}`);
-    a.push(`--metadata-file=${o.metadataFile}`);
-    if (o.output === 'load')
-        a.push('--load');
-    if (o.output === 'push')
-        a.push('--push');
-    if (typeof o.output === 'object')
-        a.push(`--output=type=oci,dest=${o.output.oci},tar=false`, '--provenance=false');
+    a.push(`--metadata-file=${o.metadataFile}`, ...outputArgs(o.output));
     a.push(contextArg(img.context));
     return a;
+}
+function outputArgs(o) {
+    const rewrite = o.type !== 'cacheonly' && o.rewriteTimestamp ? ',rewrite-timestamp=true' : '';
+    switch (o.type) {
+        case 'cacheonly':
+            return ['--output=type=cacheonly'];
+        case 'load':
+            // One platform, no attestations: what `docker run` runs.
+            return [`--output=type=docker,name=${o.name}${o.dest ? `,dest=${o.dest}` : ''}${rewrite}`, '--provenance=false'];
+        case 'push-by-digest':
+            return [`--output=type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true${rewrite}`];
+    }
+}
+/** Tags an image pushed by digest: a copy of its index (one source), or one index of several parts' images. */
+function tagArgs(ref, sources) {
+    return ['buildx', 'imagetools', 'create', `--tag=${ref}`, ...sources];
 }
 function cacheArgs(cache, img) {
     if (cache === 'gha') {
@@ -40853,7 +40855,7 @@ function extractDockerfile(image, mounts) {
 /* harmony import */ var _run_login_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8320);
 /* harmony import */ var _run_runner_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7927);
 /* harmony import */ var _run_state_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4352);
-// The post step: runs also when main failed. Logs out, removes a builder the action created and
+// The post step: runs also when main failed. Logs out, removes the builders the action created and
 // the action's temporary Docker config. Never fails the job: problems are warnings.
 
 
@@ -40879,14 +40881,17 @@ async function post(env = process.env) {
         }
     };
     await step('logout', () => (0,_run_login_js__WEBPACK_IMPORTED_MODULE_3__/* .logout */ .ri)(state.registries, runner));
-    const builder = state.builder;
-    if (builder) {
-        await step('builder removal', async () => {
-            const r = await runner.docker(['buildx', 'rm', '--force', builder], { allowFailure: true });
+    const builders = [
+        ...(state.builders ?? []).map((b) => ({ name: b, keepState: false })),
+        ...(state.nodeBuilders ?? []).map((b) => ({ name: b, keepState: true }))
+    ];
+    for (const { name, keepState } of builders) {
+        await step(`removal of builder ${name}`, async () => {
+            const r = await runner.docker(['buildx', 'rm', '--force', ...(keepState ? ['--keep-state'] : []), name], { allowFailure: true });
             if (r.exitCode === 0)
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed builder ${builder}`);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed builder ${name}${keepState ? ' (its build cache stays on the node)' : ''}`);
             else
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not remove builder ${builder}: ${r.stderr.trim()}`);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not remove builder ${name}: ${r.stderr.trim()}`);
         });
     }
     (0,_run_docker_config_js__WEBPACK_IMPORTED_MODULE_1__/* .removeDockerConfig */ .nS)(state.dockerConfig);
@@ -98172,7 +98177,7 @@ class RecordingRunner {
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
 // What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
-// registries logged in to, a builder the action created. Post undoes exactly these.
+// registries logged in to, the builders the action created. Post undoes exactly these.
 
 const KEY = 'gdpState';
 function saveState(s) {

@@ -171,7 +171,7 @@ const IMAGE = 'localhost:5151/bench/server';
 const benchInputs = (extra: Record<string, string> = {}): Record<string, string> => ({
   images: `- name: ${IMAGE}\n  smoke: ["--version"]`,
   platforms: 'linux/amd64,linux/arm64',
-  cache: 'none',
+  cache: 'gha',
   push: 'false',
   'build-args': `GO_IMAGE=${GO_IMAGE}\nBASE_IMAGE=${BASE_IMAGE}`,
   ...extra
@@ -303,7 +303,8 @@ let cacheServer: CacheServer | undefined;
 
 async function rowsBC(): Promise<void> {
   const cache = (cacheServer = await startCacheServer());
-  const env = { ACTIONS_CACHE_URL: cache.url, ACTIONS_RUNTIME_TOKEN: cache.token };
+  // The cache service as github.com runs it (v2): the layer cache and the Go cache go through it.
+  const env = cache.env('v2');
   const ws = mkdtempSync(join(work, 'workspace-'));
   cpSync(FIXTURE, ws, { recursive: true });
   const mainGo = join(ws, 'cmd/server/main.go');
@@ -336,10 +337,7 @@ async function rowsBC(): Promise<void> {
     for (let i = start + 1; start >= 0 && i < lines.length && (lines[i] ?? '').startsWith('  docker '); i++) {
       cmds.push(
         shellWords((lines[i] ?? '').trim().slice('docker '.length)).map((w, j) =>
-          w
-            .replace('<builder>', 'default')
-            .replace('<tmp>/metadata-', `${work}/bare-metadata-`)
-            .replace('<container>', `gdp-bench-${Date.now()}-${j}`)
+          w.replace('<builder>', 'default').replace('<tmp>/', `${work}/bare-`).replace('<container>', `gdp-bench-${Date.now()}-${j}`)
         )
       );
     }

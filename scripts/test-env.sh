@@ -223,6 +223,7 @@ if [ "${1:-}" = "--print-env" ]; then
   echo "export GDP_BASE_REGISTRY=localhost:$BASE_REGISTRY_PORT GDP_CLASSIC_HOST=$CLASSIC_HOST GDP_CONTAINERD_HOST=$CONTAINERD_HOST"
 fi
 bash "$HERE/remote-engine.sh" "$@" # third engine over ssh (builder-endpoints tests)
+buildkit_image unix:///var/run/gdp-remote/docker.sock # its docker-container builder
 for host in "$CLASSIC_HOST" "$CONTAINERD_HOST"; do
   log "ready: $host: Docker $(docker -H "$host" version --format '{{.Server.Version}}'), $(engine_store "$host") image store"
 done

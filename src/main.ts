@@ -6,17 +6,18 @@ import * as core from '@actions/core';
 import { applyChecks } from './plan/check.js';
 import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
-import { loginArgs, smokeRunArgs } from './plan/commands.js';
-import { imageBuildArgs, partBuildArgs } from './run/build.js';
-import { contextCreateArgs, nodeContexts, splitPlatforms } from './run/nodes.js';
+import { loginArgs, smokeRunArgs, tagArgs } from './plan/commands.js';
+import { partArgs, partOf, rewritesTimestamps } from './run/build.js';
+import { nodeContexts, nodeSetupArgs, splitPlatforms, type BuildPart } from './run/nodes.js';
+import { cacheService } from './plan/cache-service.js';
 import { buildPlan } from './plan/plan.js';
-import type { Plan } from './plan/types.js';
+import type { Plan, PlannedImage } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
 import { createDockerConfig } from './run/docker-config.js';
 import { maskCredentials } from './run/login.js';
 import { runPipeline } from './run/pipeline.js';
 import { DockerCli } from './run/runner.js';
-import { smokePlatforms } from './run/smoke.js';
+import { smokePlatforms, smokeRef } from './run/smoke.js';
 import { nodeArch } from './run/qemu.js';
 import { loadState, saveState } from './run/state.js';
 
@@ -54,7 +55,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         saveState(state);
       },
       builderCreated: (b) => {
-        state.builder = b;
+        state.builders = [...(state.builders ?? []), b];
+        saveState(state);
+      },
+      nodeBuilderCreated: (b) => {
+        state.nodeBuilders = [...(state.nodeBuilders ?? []), b];
         saveState(state);
       },
       goCacheReady: (entry) => {
@@ -64,7 +69,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     },
     {
       runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
-      ghaCacheAvailable: Boolean(env.ACTIONS_CACHE_URL && env.ACTIONS_RUNTIME_TOKEN),
+      ghaCache: cacheService(env),
       tempDir: env.RUNNER_TEMP,
       workspace: env.GITHUB_WORKSPACE || process.cwd()
     }
@@ -116,22 +121,37 @@ function checkDockerfiles(plan: Plan, workspace: string): void {
 export function plannedCommands(plan: Plan): string[][] {
   const cmds: string[][] = [];
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
-  const nodes = nodeContexts(plan.builderEndpoints, '<run>');
-  for (const n of nodes) cmds.push(contextCreateArgs(n));
+  const nodes = nodeContexts(plan.builderEndpoints);
+  for (const n of nodes) cmds.push(...nodeSetupArgs(n));
+  const cache = plan.cache !== 'none';
+  const rewrite = (img: PlannedImage, part: BuildPart): boolean => rewritesTimestamps(img, part.node ? 'docker-container' : plan.builder);
+  const parts = plan.images.map((img) => splitPlatforms(img.platforms, nodes));
   plan.images.forEach((img, i) => {
-    const parts = splitPlatforms(img.platforms, nodes);
-    if (parts.length === 1 && !parts[0]?.node)
-      cmds.push(imageBuildArgs(plan, img, '<builder>', `<tmp>/metadata-${i}.json`, plan.cache !== 'none'));
-    else {
-      parts.forEach((part, j) => cmds.push(partBuildArgs(plan, img, part, '<builder>', `<tmp>/oci-${i}/part-${j}`, plan.cache !== 'none')));
-      cmds.push(['load', `--input=<tmp>/oci-${i}/image.tar`]);
+    for (const part of parts[i] ?? []) cmds.push(partArgs(plan, img, part, '<builder>', { type: 'cacheonly' }, '<tmp>/build.json', cache));
+  });
+  plan.images.forEach((img, i) => {
+    if (!img.smoke.enabled) return;
+    for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch())) {
+      const part = { ...partOf(parts[i] ?? [], p), platforms: [p] };
+      const dest = part.node ? '<tmp>/load.tar' : undefined;
+      const output = { type: 'load' as const, name: smokeRef(img), dest, rewriteTimestamp: rewrite(img, part) };
+      cmds.push(partArgs(plan, img, part, '<builder>', output, '<tmp>/load.json', false));
+      if (dest) cmds.push(['load', `--input=${dest}`]);
+      cmds.push(smokeRunArgs(smokeRef(img), p, img.smoke, '<container>'));
     }
   });
-  for (const img of plan.images) {
-    if (!img.smoke.enabled) continue;
-    for (const p of smokePlatforms(img, plan.smokePlatforms, nodeArch()))
-      cmds.push(smokeRunArgs(img.refs[0] ?? img.name, p, img.smoke, '<container>'));
-  }
-  if (plan.push) for (const img of plan.images) for (const r of img.refs) cmds.push(['push', r]);
+  if (!plan.push) return cmds;
+  plan.images.forEach((img, i) => {
+    const repository = img.repositories[0] ?? img.name;
+    const mine = parts[i] ?? [];
+    mine.forEach((part, j) => {
+      const output = { type: 'push-by-digest' as const, repository, rewriteTimestamp: rewrite(img, part) };
+      cmds.push(partArgs(plan, img, part, '<builder>', output, `<tmp>/push-${j}.json`, false));
+    });
+  });
+  plan.images.forEach((img, i) => {
+    const sources = (parts[i] ?? []).map((_, j) => `${img.repositories[0] ?? img.name}@<digest${j ? `-${j + 1}` : ''}>`);
+    for (const r of img.refs) cmds.push(tagArgs(r, sources));
+  });
   return cmds;
 }

@@ -1,4 +1,4 @@
-// The post step: runs also when main failed. Logs out, removes a builder the action created and
+// The post step: runs also when main failed. Logs out, removes the builders the action created and
 // the action's temporary Docker config. Never fails the job: problems are warnings.
 import * as core from '@actions/core';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
@@ -22,12 +22,15 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     }
   };
   await step('logout', () => logout(state.registries, runner));
-  const builder = state.builder;
-  if (builder) {
-    await step('builder removal', async () => {
-      const r = await runner.docker(['buildx', 'rm', '--force', builder], { allowFailure: true });
-      if (r.exitCode === 0) core.info(`Removed builder ${builder}`);
-      else core.warning(`Could not remove builder ${builder}: ${r.stderr.trim()}`);
+  const builders = [
+    ...(state.builders ?? []).map((b) => ({ name: b, keepState: false })),
+    ...(state.nodeBuilders ?? []).map((b) => ({ name: b, keepState: true }))
+  ];
+  for (const { name, keepState } of builders) {
+    await step(`removal of builder ${name}`, async () => {
+      const r = await runner.docker(['buildx', 'rm', '--force', ...(keepState ? ['--keep-state'] : []), name], { allowFailure: true });
+      if (r.exitCode === 0) core.info(`Removed builder ${name}${keepState ? ' (its build cache stays on the node)' : ''}`);
+      else core.warning(`Could not remove builder ${name}: ${r.stderr.trim()}`);
     });
   }
   removeDockerConfig(state.dockerConfig);

@@ -8,6 +8,8 @@ export interface ImageOutcome {
   digest: string;
   platforms: string[];
   smoke: 'passed' | 'skipped' | 'failed';
+  /** platform → the engine's ID of the image that was smoke-tested (what push.ts checked the registry against). */
+  tested?: Record<string, string>;
   size: Record<string, number>;
   buildSeconds?: number;
   cache?: string;
@@ -31,6 +33,7 @@ function imagesOutput(images: ImageOutcome[], pushedRefs: readonly string[]): st
       digest: img.digest,
       platforms: img.platforms,
       smoke: img.smoke,
+      tested: img.tested ?? {},
       size: img.size,
       pushed: imagePushed(img, pushedRefs)
     }))
@@ -103,7 +106,10 @@ export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string
     ],
     ['Digest', img.digest ? `<code>${esc(img.digest)}</code>` : ''],
     ['Tags', img.tags.map((t) => `<code>${esc(t)}</code>`).join('<br>')],
-    ['Smoke test', img.smoke],
+    [
+      'Smoke test',
+      [img.smoke, ...Object.entries(img.tested ?? {}).map(([p, id]) => `${esc(p)}: image <code>${esc(id)}</code>`)].join('<br>')
+    ],
     ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
     ['Cache', esc(img.cache ?? '')],
     ['Go cache', esc(img.goCache ?? 'no cache mounts')],

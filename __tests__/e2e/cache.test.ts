@@ -1,6 +1,7 @@
-// The gha cache for real: the action's builds export to a local server that speaks the cache
-// protocol BuildKit 0.13 uses (ACTIONS_CACHE_URL v1). A second run on the same commit, after the
-// builder's own cache is emptied, gets its layers from that server and pushes the same digests.
+// The gha cache for real, as github.com runs it: the action's builds export to a local server that
+// speaks the cache service v2 (Twirp + Azure-style blobs; ACTIONS_CACHE_SERVICE_V2,
+// ACTIONS_RESULTS_URL). A second run on the same commit, in a builder of its own (empty), gets its
+// layers from that server: its Go compile steps are CACHED, and it pushes the same digests.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
@@ -14,6 +15,7 @@ describe('gha cache: two runs of the same commit', () => {
   const runs: ActionRun[] = [];
   const digests: Record<string, string>[][] = [];
   let statsAfterFirst: CacheServer['stats'];
+  let servedToFirst = 0;
   const run = (): Promise<ActionRun> =>
     runAction({
       inputs: {
@@ -32,7 +34,7 @@ describe('gha cache: two runs of the same commit', () => {
       eventName: 'release',
       ref: 'refs/tags/v2.3.1',
       sha,
-      env: { ACTIONS_CACHE_URL: cache.url, ACTIONS_RUNTIME_TOKEN: cache.token }
+      env: cache.env('v2')
     });
   /** Empties the builder: no build cache, no image of this test in the image store. */
   const emptyBuilder = (): void => {
@@ -53,6 +55,7 @@ describe('gha cache: two runs of the same commit', () => {
       runs.push(await checked(run()));
       digests.push(await Promise.all(repos.map((r) => platformManifests(r, 'v2.3.1'))));
       statsAfterFirst = { ...cache.stats };
+      servedToFirst = cache.served.length;
       emptyBuilder();
       runs.push(await checked(run()));
       digests.push(await Promise.all(repos.map((r) => platformManifests(r, 'v2.3.1'))));
@@ -78,8 +81,17 @@ describe('gha cache: two runs of the same commit', () => {
     expect(statsAfterFirst.committed).toBeGreaterThan(0);
   });
 
-  it('the second run, on an empty builder, got its layers from the cache service', () => {
+  it('the second run, on an empty builder, got its layers from the cache service v2', () => {
     const second = runs[1]!;
+    expect(second.stdout).toContain('Cache: gha, through the cache service v2');
+    expect(cache.served.every((s) => s.protocol === 'v2')).toBe(true);
+    const served = cache.served.slice(servedToFirst);
+    // Every image's cache index was found, and blobs were downloaded.
+    for (const r of repos) {
+      const scope = `${REGISTRY}/${r}`.replace(/[^a-z0-9._-]+/g, '-');
+      expect(served.some((s) => s.op === 'lookup' && s.hit && s.key?.includes(scope))).toBe(true);
+    }
+    expect(served.filter((s) => s.op === 'download').length).toBeGreaterThan(0);
     expect(cache.stats.downloads).toBeGreaterThan(statsAfterFirst.downloads);
     // The job summary says how much came from the cache; the log shows the Go compile was not rerun.
     expect(second.summary).toMatch(/gha: [1-9]\d* of \d+ steps cached/);

@@ -1,5 +1,6 @@
-// The Go cache round trip, for real: run 1 compiles cold and its post step saves the builder's Go
-// cache mounts with @actions/cache (to a local cache service); the builder is emptied; run 2
+// The Go cache round trip, for real, through the cache service v2 as github.com runs it: run 1
+// compiles cold and its post step saves the builder's Go cache mounts with @actions/cache (to the
+// local cache service); run 2, in a builder of its own (empty, as on a fresh hosted runner),
 // restores them before its build, and its Go compile (not a layer-cache hit: cache: none) reuses
 // the restored build cache: `go build -v` lists the packages it compiles, and run 2 lists none.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
-import { docker, FIXTURE, LOCAL_BASE_ARGS, REGISTRY, runAction, uniqueRepo, type ActionRun } from './harness.js';
+import { FIXTURE, LOCAL_BASE_ARGS, REGISTRY, runAction, uniqueRepo, type ActionRun } from './harness.js';
 
 /** Lines of the Go compile step's output ("#N 1.234 runtime") in a plain-progress build log. */
 function compiledPackages(log: string): string[] {
@@ -25,6 +26,7 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
   let cache: CacheServer;
   const runs: ActionRun[] = [];
   let savedByFirst: string[] = [];
+  let servedToFirst = 0;
   const run = (): Promise<ActionRun> =>
     runAction({
       inputs: {
@@ -38,7 +40,7 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
       eventName: 'release',
       ref: 'refs/tags/v2.3.1',
       cwd: workspace,
-      env: { ACTIONS_CACHE_URL: cache.url, ACTIONS_RUNTIME_TOKEN: cache.token }
+      env: cache.env('v2')
     });
 
   beforeAll(
@@ -48,10 +50,9 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
       const df = join(workspace, 'Dockerfile');
       writeFileSync(df, readFileSync(df, 'utf8').replace('go build -trimpath', 'go build -v -trimpath'));
       cache = await startCacheServer();
-      expect(docker(['builder', 'prune', '--all', '--force']).status).toBe(0);
       runs.push(await run());
       savedByFirst = cache.entries().filter((k) => k.startsWith('gdp-go-'));
-      expect(docker(['builder', 'prune', '--all', '--force']).status).toBe(0);
+      servedToFirst = cache.served.length;
       runs.push(await run());
     },
     15 * 60 * 1000
@@ -86,5 +87,24 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
     // Nothing new was compiled: its post step does not save the same cache again.
     expect(second.post?.stdout).toContain(`unchanged since ${saved}: not saved again`);
     expect(cache.entries().filter((k) => k.startsWith('gdp-go-'))).toEqual(savedByFirst);
+  });
+
+  it('both went through the cache service v2: run 1 saved with it, run 2 found the entry and downloaded it', () => {
+    const saved = savedByFirst[0] ?? '?';
+    const first = cache.served.slice(0, servedToFirst);
+    const second = cache.served.slice(servedToFirst);
+    expect(cache.served.every((s) => s.protocol === 'v2')).toBe(true);
+    // Run 1 looked for it (a miss: nothing saved yet), then saved it.
+    expect(first.filter((s) => s.key === saved).map((s) => [s.op, s.hit])).toEqual([
+      ['lookup', false],
+      ['create', undefined],
+      ['upload', undefined],
+      ['finalize', undefined]
+    ]);
+    // Run 2's own key names its run: it found run 1's entry through a restore key, then downloaded it.
+    expect(second.filter((s) => s.matched === saved || s.key === saved).map((s) => [s.op, s.hit])).toEqual([
+      ['lookup', true],
+      ['download', undefined]
+    ]);
   });
 });

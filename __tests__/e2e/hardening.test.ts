@@ -1,6 +1,7 @@
 // Security and faults, for real: hostile event values, a pull request from a fork, a smoke test
 // that hangs, a main step that fails half-way (post must leave the runner as it found it), and a
 // cache service that fails. Every run is dist/ as a runner starts it, against the real engine.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,18 +171,28 @@ describe('a main step that fails half-way, then post', () => {
   );
 
   it(
-    'a builder whose start fails (builder: docker-container, no BuildKit image here): post removes it',
+    'a builder whose start fails (its BuildKit image cannot be pulled): post removes it',
     async () => {
+      // A docker on PATH that gives `buildx create` an image no registry has: the builder is
+      // registered, then its bootstrap fails, as with a BuildKit image that cannot be pulled.
+      const dir = mkdtempSync(join(tmpdir(), 'gdp-nobuildkit-'));
+      const real = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+      writeFileSync(
+        join(dir, 'docker'),
+        `#!/bin/sh\nif [ "$1" = buildx ] && [ "$2" = create ]; then shift 2; exec ${real} buildx create --driver-opt=image=127.0.0.1:9/gdp/no-buildkit:none "$@"; fi\nexec ${real} "$@"\n`,
+        { mode: 0o755 }
+      );
       const run = await runAction({
         inputs: { ...one, images: `- name: ${REGISTRY}/x/server`, builder: 'docker-container', push: 'false' },
         event: 'release-published.json',
         eventName: 'release',
-        ref: 'refs/tags/v2.3.1'
+        ref: 'refs/tags/v2.3.1',
+        env: { PATH: `${dir}:${process.env.PATH ?? ''}` }
       });
       expect(run.status).not.toBe(0);
-      const state = JSON.parse(run.state.gdpState ?? '{}') as { builder?: string; dockerConfig?: string };
-      expect(state.builder).toMatch(/^go-docker-publish-/);
-      expect(run.post?.stdout).toContain(`Removed builder ${state.builder}`);
+      const state = JSON.parse(run.state.gdpState ?? '{}') as { builders?: string[]; dockerConfig?: string };
+      expect(state.builders).toEqual([expect.stringMatching(/^go-docker-publish-/)]);
+      expect(run.post?.stdout).toContain(`Removed builder ${state.builders?.[0] ?? 'none'}`);
       expect(state.dockerConfig && existsSync(state.dockerConfig)).toBe(false);
       expect(runnerSnapshot()).toEqual(before);
     },
@@ -200,8 +211,8 @@ describe('the cache service fails', () => {
   });
 
   it.each([
-    ['answers 503', (): Record<string, string> => ({ ACTIONS_CACHE_URL: cache.url, ACTIONS_RUNTIME_TOKEN: cache.token })],
-    ['is unreachable', (): Record<string, string> => ({ ACTIONS_CACHE_URL: 'http://127.0.0.1:9/', ACTIONS_RUNTIME_TOKEN: cache.token })]
+    ['answers 503', (): Record<string, string> => cache.env('v2')],
+    ['is unreachable', (): Record<string, string> => ({ ...cache.env('v2'), ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/' })]
   ])(
     '%s: the build succeeds, the cache errors are warnings, and the summary says the cache was not saved',
     async (_what, env) => {
@@ -220,6 +231,7 @@ describe('the cache service fails', () => {
         env: env()
       });
       expect(run.status === 0 ? '' : failedBecause(run)).toBe('');
+      expect(run.stdout).toContain('Cache: gha, through the cache service v2');
       expect(run.stdout).toMatch(/::warning::.*the build cache was not saved/);
       expect(run.summary).toMatch(/cache not saved \(the cache service failed\)/);
       expect((JSON.parse(run.outputs.images ?? '[]') as { smoke: string }[])[0]?.smoke).toBe('passed');

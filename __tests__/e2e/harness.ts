@@ -215,7 +215,31 @@ export function uniqueRepo(prefix: string): string {
   return `e2e-${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/**
+ * The tests' own Docker config, logged in to both test registries (as a user pulling a release
+ * would be): never the runner user's, which the action must leave alone.
+ */
+const TEST_DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'gdp-e2e-docker-'));
+writeFileSync(
+  join(TEST_DOCKER_CONFIG, 'config.json'),
+  JSON.stringify({
+    auths: Object.fromEntries(
+      [
+        [REGISTRY, REGISTRY_USER, REGISTRY_PASSWORD],
+        [REGISTRY2, REGISTRY2_USER, REGISTRY2_PASSWORD]
+      ].map(([r, u, p]) => [r, { auth: Buffer.from(`${u}:${p}`).toString('base64') }])
+    )
+  })
+);
+
+// The buildx builders the action sees (its DOCKER_CONFIG is its own, BUILDX_CONFIG the user's).
+const BUILDX_CONFIG = process.env.BUILDX_CONFIG ?? join(process.env.HOME ?? '/root', '.docker', 'buildx');
+
+/** docker with the engine of this project and the tests' config (`--pull=always` reads the registry). */
 export function docker(args: string[], env?: Record<string, string>): { status: number; out: string } {
-  const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST, ...env } });
+  const r = spawnSync('docker', args, {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_HOST, DOCKER_CONFIG: TEST_DOCKER_CONFIG, BUILDX_CONFIG, ...env }
+  });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }

@@ -1,6 +1,7 @@
-// builder-endpoints for real: a second Docker engine reached over SSH on loopback
-// (scripts/remote-engine.sh) builds linux/arm64 while the runner's engine builds linux/amd64;
-// the two parts become one multi-platform image, smoke-tested and pushed.
+// builder-endpoints for real: a third Docker engine reached over SSH on loopback
+// (scripts/remote-engine.sh) builds linux/arm64 in a docker-container builder of its own while
+// the runner's builder builds linux/amd64; each platform is loaded and smoke-tested on the
+// runner, each part pushed by digest, and the tags name one index of both.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   docker,
@@ -18,11 +19,6 @@ const REMOTE_SSH = process.env.DOCKER_REMOTE_SSH ?? 'ssh://gdpbuilder@127.0.0.1:
 const REMOTE_HOST = process.env.DOCKER_REMOTE_HOST ?? 'unix:///var/run/gdp-remote/docker.sock';
 const remote = (args: string[]): { status: number; out: string } => docker(args, { DOCKER_HOST: REMOTE_HOST });
 
-/** Build cache records of an engine, by its description ("[build 6/6] RUN --mount…"). */
-function cacheRecords(run: (args: string[]) => { status: number; out: string }): string {
-  return run(['buildx', 'du', '--verbose']).out;
-}
-
 describe('a build node over SSH', () => {
   const ns = uniqueRepo('nodes');
   let run: ActionRun;
@@ -30,11 +26,11 @@ describe('a build node over SSH', () => {
   beforeAll(
     async () => {
       expect(remote(['info', '--format={{.DockerRootDir}}']).out).toContain('remote');
-      expect(remote(['builder', 'prune', '--all', '--force']).status).toBe(0);
       run = await runAction({
         inputs: {
           images: `- name: ${REGISTRY}/${ns}/server\n  smoke: ["--version"]`,
           platforms: 'linux/amd64,linux/arm64',
+          'smoke-platforms': 'all',
           cache: 'none',
           'builder-endpoints': `- endpoint: ${REMOTE_SSH}\n  platforms: [linux/arm64]`,
           ...localPublishInputs()
@@ -58,8 +54,18 @@ describe('a build node over SSH', () => {
     expect(run.stdout).toContain(`Building ${REGISTRY}/${ns}/server for linux/amd64 on the runner`);
   });
 
-  it('the remote engine did the arm64 compile: its build cache holds the Go build step', () => {
-    expect(cacheRecords(remote)).toMatch(/go build -trimpath/);
+  it('the node did the arm64 compile and the runner the amd64 one; the node keeps its builder state for the next run', () => {
+    const group = (where: string): string => {
+      const start = run.stdout.indexOf(`::group::Build ${REGISTRY}/${ns}/server for ${where}`);
+      return start < 0 ? '' : run.stdout.slice(start, run.stdout.indexOf('::endgroup::', start));
+    };
+    expect(group(`linux/arm64 on ${REMOTE_SSH}`)).toMatch(/RUN .*GOARCH=arm64 .*go build -trimpath/);
+    expect(group('linux/amd64 on the runner')).toMatch(/RUN .*GOARCH=amd64 .*go build -trimpath/);
+    // The node's builder was removed by post with --keep-state: its cache volume stays there.
+    expect(run.post?.stdout).toMatch(/Removed builder gdp-node-builder-[0-9a-f]{12} \(its build cache stays on the node\)/);
+    const builder = /Removed builder (gdp-node-builder-[0-9a-f]{12})/.exec(run.post?.stdout ?? '')?.[1] ?? 'none';
+    expect(remote(['volume', 'ls', '--format={{.Name}}']).out).toContain(`buildx_buildkit_${builder}0_state`);
+    expect(remote(['ps', '--all', '--format={{.Names}}']).out).not.toContain(`buildx_buildkit_${builder}0`);
   });
 
   it('pushes one image index with both platforms, the digest the action reported', async () => {
@@ -70,10 +76,15 @@ describe('a build node over SSH', () => {
     expect(images[0]?.digest).toBe((await registryGet(`${ns}/server/manifests/v2.3.1`)).digest);
   });
 
-  it('the merged image in the runner engine runs on both platforms (arm64 under QEMU)', () => {
+  it('the image pulled back runs on both platforms (arm64 under QEMU); arm64 was smoke-tested as the node built it', () => {
     const ref = `${REGISTRY}/${ns}/server:v2.3.1`;
-    expect(docker(['run', '--rm', '--platform=linux/arm64', ref, '--version']).out).toContain('server v2.3.1 linux/arm64');
-    expect(docker(['run', '--rm', '--platform=linux/amd64', ref, '--version']).out).toContain('server v2.3.1 linux/amd64');
+    for (const p of ['linux/arm64', 'linux/amd64']) {
+      docker(['image', 'rm', '--force', ref]);
+      expect(docker(['run', '--rm', '--pull=always', `--platform=${p}`, ref, '--version']).out).toContain(`server v2.3.1 ${p}`);
+    }
+    expect(run.stdout).toMatch(
+      /server linux\/arm64: the pushed manifest sha256:[0-9a-f]{64} \(config sha256:[0-9a-f]{64}\) is the image that was smoke-tested/
+    );
   });
 
   it('post leaves no Docker context behind: it lived in the temporary config', () => {

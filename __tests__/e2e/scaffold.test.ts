@@ -58,7 +58,8 @@ describe('dist/ as a runner runs it', () => {
     expect(run.stdout).toContain('org.opencontainers.image.version=v2.3.1');
     expect(run.stdout).toContain('VERSION=v2.3.1');
     expect(run.stdout).toContain('docker login --username=bot --password-stdin docker.io');
-    expect(run.stdout).toContain('docker push ghcr.io/example/tunnel:latest');
+    expect(run.stdout).toContain("docker buildx imagetools create --tag=ghcr.io/example/tunnel:latest 'ghcr.io/example/tunnel@<digest>'");
+    expect(run.stdout).toMatch(/--output=type=image,name=ghcr\.io\/example\/tunnel,push-by-digest=true,name-canonical=true,push=true/);
     expect(run.stdout).toMatch(/lowercased/);
     // The password reaches the log only as the runner's mask command, before anything else.
     const lines = run.stdout.split('\n');
@@ -84,7 +85,7 @@ describe('dist/ as a runner runs it', () => {
     );
     expect(run.stdout).toContain('Dockerfile check of org/cross (Dockerfile): no findings');
     expect(run.stdout).toMatch(/::notice::org\/naive: Go compiles under QEMU for linux\/arm64: build arg GOMAXPROCS=\d+/);
-    const builds = run.stdout.split('\n').filter((l) => l.startsWith('  docker buildx build'));
+    const builds = run.stdout.split('\n').filter((l) => l.startsWith('  docker buildx build') && l.includes('--output=type=cacheonly'));
     expect(builds).toHaveLength(2);
     expect(builds[0]).toMatch(/--build-arg=GOMAXPROCS=\d+/);
     expect(builds[1]).not.toContain('GOMAXPROCS');

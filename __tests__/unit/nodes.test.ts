@@ -1,25 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { buildxBuildArgs } from '../../src/plan/commands.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
-import { splitPlatforms, setupNodes } from '../../src/run/nodes.js';
-import { containerdName, layoutIndex, mergeManifests, OCI_INDEX, writeTar, type Descriptor } from '../../src/run/oci-layout.js';
+import { partArgs } from '../../src/run/build.js';
+import { nodeContexts, splitPlatforms, setupNodes } from '../../src/run/nodes.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const d = (digest: string, arch?: string, os = 'linux'): Descriptor => ({
-  mediaType: MANIFEST,
-  digest,
-  size: 100,
-  ...(arch ? { platform: { os, architecture: arch } } : {})
-});
-
 describe('which platforms build where', () => {
-  const arm = { context: 'c0', endpoint: 'ssh://b@arm', platforms: ['linux/arm64', 'linux/arm/v7'] };
-  const rv = { context: 'c1', endpoint: 'ssh://b@rv', platforms: ['linux/riscv64'] };
+  const arm = { context: 'c0', builder: 'b0', endpoint: 'ssh://b@arm', platforms: ['linux/arm64', 'linux/arm/v7'] };
+  const rv = { context: 'c1', builder: 'b1', endpoint: 'ssh://b@rv', platforms: ['linux/riscv64'] };
 
   it.each([
     [['linux/amd64'], [], [[undefined, ['linux/amd64']]]],
@@ -37,120 +24,96 @@ describe('which platforms build where', () => {
     expect(splitPlatforms(platforms, nodes).map((p) => [p.node?.context, p.platforms])).toEqual(want);
   });
 
-  it('a node is a Docker context in the action’s config; an engine that does not answer fails naming the endpoint', async () => {
-    const ok = new FakeRunner((a) => (a[1] === 'version' ? { stdout: '26.1.5 amd64\n' } : {}));
-    const nodes = await setupNodes([{ endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }], ok, '7-1');
-    expect(ok.calls[0]).toEqual(['context', 'create', 'gdp-node-7-1-0', '--docker=host=ssh://b@arm:2222']);
-    expect(nodes).toEqual([{ context: 'gdp-node-7-1-0', endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }]);
+  it('a node is a Docker context in the action’s config with a docker-container builder of its own; an engine that does not answer fails naming the endpoint', async () => {
+    const ok = new FakeRunner((a) => (a[1] === 'version' ? { stdout: '28.5.2 amd64\n' } : {}));
+    const builders: string[] = [];
+    const nodes = await setupNodes([{ endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }], ok, (b) => builders.push(b));
+    const [node] = nodeContexts([{ endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }]);
+    const name = node?.context ?? '';
+    // One name per endpoint, the same in every run: the node's builder state serves the next run.
+    expect(name).toMatch(/^gdp-node-[0-9a-f]{12}$/);
+    expect(node?.builder).toBe(name.replace('gdp-node-', 'gdp-node-builder-'));
+    expect(nodeContexts([{ endpoint: 'ssh://b@other', platforms: [] }])[0]?.context).not.toBe(name);
+    expect(ok.calls[0]).toEqual(['context', 'create', name, '--docker=host=ssh://b@arm:2222']);
+    expect(ok.calls[2]).toEqual([
+      'buildx',
+      'create',
+      `--name=${node?.builder ?? ''}`,
+      '--driver=docker-container',
+      '--driver-opt=network=host',
+      '--bootstrap',
+      name
+    ]);
+    expect(builders).toEqual([node?.builder]);
+    expect(nodes).toEqual([node]);
     const down = new FakeRunner((a) =>
       a[1] === 'version' ? { exitCode: 1, stderr: 'ssh: connect to host arm port 22: Connection refused' } : {}
     );
-    await expect(setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], down, '1')).rejects.toThrow(
+    await expect(setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], down)).rejects.toThrow(
       /builder-endpoints\[0\]: cannot reach the Docker engine at ssh:\/\/b@arm: ssh: connect to host arm port 22: Connection refused/
     );
   });
 
-  it('a node’s part exports an OCI layout, names its context’s builder (BUILDX_BUILDER must not win), no provenance', () => {
-    const img = { refs: ['r:1'], labels: {}, buildArgs: {}, dockerfile: 'Dockerfile', context: '.' } as unknown as PlannedImage;
-    const args = buildxBuildArgs(img, {
-      builder: 'c0',
-      platforms: ['linux/arm64'],
-      cacheFrom: [],
-      cacheTo: [],
-      metadataFile: 'm',
-      output: { oci: '/t/p' }
-    });
-    expect(args).toContain('--builder=c0');
-    expect(args).toEqual(expect.arrayContaining(['--output=type=oci,dest=/t/p,tar=false', '--provenance=false', '--platform=linux/arm64']));
-    expect(args).not.toContain('--load');
-  });
-});
-
-describe('the dry run of a split build', () => {
-  it('prints the context, each part’s build where it runs, and the load', async () => {
-    const { plannedCommands } = await import('../../src/main.js');
+  it('a node’s part runs in its context and names its builder (BUILDX_BUILDER must not win), without the runner’s gha cache', () => {
     const img = {
-      name: 'ghcr.io/o/a',
-      refs: ['ghcr.io/o/a:v1'],
+      refs: ['r:1'],
       labels: {},
       buildArgs: {},
       dockerfile: 'Dockerfile',
       context: '.',
+      cacheScope: 's'
+    } as unknown as PlannedImage;
+    const plan = { cache: 'gha' } as unknown as Plan;
+    const node = { context: 'c0', builder: 'b0', endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] };
+    const args = partArgs(plan, img, { node, platforms: ['linux/arm64'] }, 'runner-b', { type: 'cacheonly' }, 'm', true);
+    expect(args.slice(0, 5)).toEqual(['--context=c0', 'buildx', 'build', '--progress=plain', '--builder=b0']);
+    expect(args).toEqual(expect.arrayContaining(['--output=type=cacheonly', '--platform=linux/arm64']));
+    expect(args.some((a) => a.startsWith('--cache-'))).toBe(false);
+    const runnerPart = partArgs(plan, img, { platforms: ['linux/amd64'] }, 'runner-b', { type: 'cacheonly' }, 'm', true);
+    expect(runnerPart).toEqual(expect.arrayContaining(['--builder=runner-b', '--cache-from=type=gha,scope=s']));
+  });
+});
+
+describe('the dry run of a split build', () => {
+  it('prints the context and its builder, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
+    const { plannedCommands } = await import('../../src/main.js');
+    const img = {
+      name: 'ghcr.io/o/a',
+      repositories: ['ghcr.io/o/a'],
+      refs: ['ghcr.io/o/a:v1'],
+      labels: {},
+      buildArgs: { SOURCE_DATE_EPOCH: '1700000000' },
+      dockerfile: 'Dockerfile',
+      context: '.',
       platforms: ['linux/amd64', 'linux/arm64'],
-      smoke: { enabled: false },
+      smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 5 },
       cacheScope: 'a'
     } as unknown as PlannedImage;
     const plan = {
       images: [img],
-      push: false,
+      push: true,
       registries: [],
       cache: 'gha',
-      smokePlatforms: 'native',
+      builder: 'auto',
+      smokePlatforms: 'all',
       builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }]
     } as unknown as Plan;
     const cmds = plannedCommands(plan).map((c) => c.join(' '));
-    expect(cmds[0]).toBe('context create gdp-node-<run>-0 --docker=host=ssh://b@arm');
-    expect(cmds[1]).toMatch(
-      /^buildx build --progress=plain --builder=<builder> --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=oci,dest=<tmp>\/oci-0\/part-0,tar=false/
-    );
+    expect(cmds[0]).toMatch(/^context create gdp-node-[0-9a-f]{12} --docker=host=ssh:\/\/b@arm$/);
+    expect(cmds[1]).toMatch(/^buildx create --name=gdp-node-builder-[0-9a-f]{12} --driver=docker-container .* gdp-node-[0-9a-f]{12}$/);
     expect(cmds[2]).toMatch(
-      /^--context=gdp-node-<run>-0 buildx build --progress=plain --builder=gdp-node-<run>-0 --platform=linux\/arm64 /
+      /^buildx build --progress=plain --builder=<builder> --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
     );
-    expect(cmds[2]).not.toContain('--cache-to');
-    expect(cmds[3]).toBe('load --input=<tmp>/oci-0/image.tar');
-  });
-});
-
-describe('merging OCI layouts', () => {
-  it('one index of every platform manifest; an index entry (provenance) contributes its children', () => {
-    const att: Descriptor = { ...d('sha256:a2', 'unknown', 'unknown'), annotations: { 'vnd.docker.reference.digest': 'sha256:a1' } };
-    att.platform = { os: 'unknown', architecture: 'unknown' };
-    const merged = mergeManifests([d('sha256:x1', 'amd64'), { mediaType: OCI_INDEX, digest: 'sha256:i', size: 9 }], () => [
-      d('sha256:a1', 'arm64'),
-      att
-    ]);
-    expect(merged.map((m) => [m.digest, m.platform?.architecture])).toEqual([
-      ['sha256:x1', 'amd64'],
-      ['sha256:a1', 'arm64'],
-      ['sha256:a2', 'unknown']
-    ]);
-    expect(merged[2]?.annotations).toEqual({ 'vnd.docker.reference.digest': 'sha256:a1' });
-  });
-
-  it('one layout naming its manifest once per tag (BuildKit >= 0.20, Docker 28) counts it once', () => {
-    const tagged = (tag: string): Descriptor => ({ ...d('sha256:m', 'amd64'), annotations: { 'org.opencontainers.image.ref.name': tag } });
-    const merged = mergeManifests([tagged('v2.3.1'), tagged('latest'), d('sha256:n', 'arm64')], () => []);
-    expect(merged.map((m) => [m.digest, m.platform?.architecture])).toEqual([
-      ['sha256:m', 'amd64'],
-      ['sha256:n', 'arm64']
-    ]);
-  });
-
-  it('a platform built by two nodes is an error', () => {
-    expect(() => mergeManifests([d('sha256:1', 'arm64'), d('sha256:2', 'arm64')], () => [])).toThrow(/linux\/arm64 was built by two nodes/);
-  });
-
-  it('index.json names the image under every ref, as containerd spells names', () => {
-    expect(containerdName('localhost:5151/x/y:t')).toBe('localhost:5151/x/y:t');
-    expect(containerdName('org/app:1')).toBe('docker.io/org/app:1');
-    expect(containerdName('app:1')).toBe('docker.io/library/app:1');
-    const idx = JSON.parse(layoutIndex('sha256:i', 42, ['ghcr.io/o/a:v1', 'o/a:latest'])) as { manifests: Descriptor[] };
-    expect(idx.manifests.map((m) => [m.digest, m.size, m.annotations])).toEqual([
-      ['sha256:i', 42, { 'io.containerd.image.name': 'ghcr.io/o/a:v1', 'org.opencontainers.image.ref.name': 'v1' }],
-      ['sha256:i', 42, { 'io.containerd.image.name': 'docker.io/o/a:latest', 'org.opencontainers.image.ref.name': 'latest' }]
-    ]);
-  });
-
-  it('writes a tar that tar(1) reads back, names, sizes and contents', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gdp-tar-'));
-    mkdirSync(join(dir, 'blobs/sha256'), { recursive: true });
-    writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    writeFileSync(join(dir, `blobs/sha256/${'a'.repeat(64)}`), Buffer.alloc(1500, 7));
-    const file = join(dir, '..', `${dir.split('/').pop() ?? 'x'}.tar`);
-    writeTar(dir, file);
-    const list = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' });
-    expect(list).toMatch(new RegExp(`1500 .* blobs/sha256/${'a'.repeat(64)}`));
-    expect(list).toMatch(/30 .* oci-layout/);
-    expect(execFileSync('tar', ['-xOf', file, 'oci-layout'], { encoding: 'utf8' })).toBe('{"imageLayoutVersion":"1.0.0"}');
+    expect(cmds[3]).toMatch(
+      /^--context=gdp-node-[0-9a-f]{12} buildx build --progress=plain --builder=gdp-node-builder-[0-9a-f]{12} --platform=linux\/arm64 /
+    );
+    expect(cmds[3]).not.toContain('--cache-to');
+    expect(cmds[6]).toMatch(
+      /^--context=gdp-node-[0-9a-f]{12} buildx build .*--platform=linux\/arm64 .*--output=type=docker,name=ghcr.io\/o\/a:v1,dest=<tmp>\/load.tar,rewrite-timestamp=true --provenance=false/
+    );
+    expect(cmds[7]).toBe('load --input=<tmp>/load.tar');
+    expect(cmds[8]).toBe('run --rm --name=<container> --platform=linux/arm64 --pull=never ghcr.io/o/a:v1');
+    expect(cmds[10]).toMatch(/^--context=gdp-node-[0-9a-f]{12} buildx build .*push-by-digest=true/);
+    expect(cmds[11]).toBe('buildx imagetools create --tag=ghcr.io/o/a:v1 ghcr.io/o/a@<digest> ghcr.io/o/a@<digest-2>');
   });
 });

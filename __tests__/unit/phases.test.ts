@@ -1,10 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs } from '../../src/plan/commands.js';
+import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs, tagArgs, type BuildOutput } from '../../src/plan/commands.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { chooseBuilder, parseInspect, type BuilderInfo } from '../../src/run/builder.js';
-import { cacheErrors, countSteps } from '../../src/run/build.js';
+import { cacheErrors, countSteps, rewritesTimestamps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
-import { parsePushDigest, platformSizes } from '../../src/run/push.js';
+import { platformManifest, platformSizes } from '../../src/run/push.js';
 import { emulatedPlatforms } from '../../src/plan/platforms.js';
 import { BINFMT_IMAGE, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
 import { summaryRows } from '../../src/report.js';
@@ -28,59 +31,105 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
 });
 
 describe('command lines', () => {
+  const common = [
+    '--platform=linux/amd64,linux/arm64',
+    '--file=Dockerfile',
+    '--label=org.opencontainers.image.version=v2.3.1',
+    '--build-arg=VERSION=v2.3.1'
+  ];
   it.each([
     [
-      'gha cache, load',
+      'the build: gha cache, every platform into the builder only',
       img(),
       'gha' as const,
+      { type: 'cacheonly' } as BuildOutput,
       [
-        'buildx',
-        'build',
-        '--builder=default',
-        '--platform=linux/amd64,linux/arm64',
-        '--file=Dockerfile',
-        '--tag=ghcr.io/example/tunnel:v2.3.1',
-        '--tag=ghcr.io/example/tunnel:latest',
-        '--label=org.opencontainers.image.version=v2.3.1',
-        '--build-arg=VERSION=v2.3.1',
+        ...common,
         '--cache-from=type=gha,scope=ghcr.io-example-tunnel',
         '--cache-to=type=gha,mode=max,scope=ghcr.io-example-tunnel,ignore-error=true',
         '--metadata-file=/tmp/m.json',
-        '--load',
+        '--output=type=cacheonly',
+        '.'
+      ]
+    ],
+    [
+      'one platform loaded for its smoke test, timestamps rewritten as in the push',
+      img(),
+      'none' as const,
+      { type: 'load', name: 'ghcr.io/example/tunnel:v2.3.1', rewriteTimestamp: true } as BuildOutput,
+      [
+        ...common,
+        '--metadata-file=/tmp/m.json',
+        '--output=type=docker,name=ghcr.io/example/tunnel:v2.3.1,rewrite-timestamp=true',
+        '--provenance=false',
+        '.'
+      ]
+    ],
+    [
+      'a node’s platform loaded as a tar for docker load',
+      img(),
+      'none' as const,
+      { type: 'load', name: 'a/b:1', dest: '/t/l.tar', rewriteTimestamp: false } as BuildOutput,
+      [...common, '--metadata-file=/tmp/m.json', '--output=type=docker,name=a/b:1,dest=/t/l.tar', '--provenance=false', '.']
+    ],
+    [
+      'push by digest, untagged',
+      img(),
+      'none' as const,
+      { type: 'push-by-digest', repository: 'ghcr.io/example/tunnel', rewriteTimestamp: true } as BuildOutput,
+      [
+        ...common,
+        '--metadata-file=/tmp/m.json',
+        '--output=type=image,name=ghcr.io/example/tunnel,push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true',
         '.'
       ]
     ],
     [
       'target, registry cache, context that looks like a flag',
-      img({ target: 'final', context: '-rf', labels: {}, buildArgs: {}, refs: ['a/b:1'] }),
+      img({ target: 'final', context: '-rf', labels: {}, buildArgs: {}, refs: ['a/b:1'], platforms: ['linux/amd64'] }),
       'registry' as const,
+      { type: 'cacheonly' } as BuildOutput,
       [
-        'buildx',
-        'build',
-        '--builder=default',
-        '--platform=linux/amd64,linux/arm64',
+        '--platform=linux/amd64',
         '--file=Dockerfile',
         '--target=final',
-        '--tag=a/b:1',
         '--cache-from=type=registry,ref=ghcr.io/example/tunnel:buildcache-ghcr.io-example-tunnel',
         '--cache-to=type=registry,ref=ghcr.io/example/tunnel:buildcache-ghcr.io-example-tunnel,mode=max,ignore-error=true',
         '--metadata-file=/tmp/m.json',
-        '--load',
+        '--output=type=cacheonly',
         './-rf'
       ]
     ]
-  ])('buildx build: %s', (_what, image, cache, argv) => {
+  ])('buildx build: %s', (_what, image, cache, output, argv) => {
     const c = cacheArgs(cache, image);
     expect(
       buildxBuildArgs(image, {
-        builder: 'default',
+        builder: 'b1',
         platforms: image.platforms,
         cacheFrom: c.from,
         cacheTo: c.to,
         metadataFile: '/tmp/m.json',
-        output: 'load'
+        output
       })
-    ).toEqual(argv);
+    ).toEqual(['buildx', 'build', '--builder=b1', ...argv]);
+  });
+
+  it('tags: a copy of the pushed index, or one index of several parts', () => {
+    expect(tagArgs('ghcr.io/o/a:v1', ['ghcr.io/o/a@sha256:1'])).toEqual([
+      'buildx',
+      'imagetools',
+      'create',
+      '--tag=ghcr.io/o/a:v1',
+      'ghcr.io/o/a@sha256:1'
+    ]);
+    expect(tagArgs('r/a:1', ['r/a@sha256:1', 'r/a@sha256:2']).slice(4)).toEqual(['r/a@sha256:1', 'r/a@sha256:2']);
+  });
+
+  it('timestamps are rewritten when SOURCE_DATE_EPOCH is set and the driver can (not the docker driver)', () => {
+    const dated = img({ buildArgs: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(rewritesTimestamps(dated, 'docker-container')).toBe(true);
+    expect(rewritesTimestamps(dated, 'docker')).toBe(false);
+    expect(rewritesTimestamps(img(), 'docker-container')).toBe(false);
   });
 
   it('no cache means no cache flags', () => {
@@ -117,17 +166,17 @@ describe('builder choice', () => {
     expect(parseInspect(inspect)).toEqual({ name: 'default', driver: 'docker' });
   });
   it.each([
-    ['auto', { name: 'default', driver: 'docker' }, true, { name: 'default', create: false }],
-    ['auto', { name: 'default', driver: 'docker' }, false, { name: 'new', create: true }],
-    ['auto', { name: 'builder-1', driver: 'docker-container' }, false, { name: 'builder-1', create: false }],
-    ['docker-container', { name: 'default', driver: 'docker' }, true, { name: 'new', create: true }],
-    ['docker', { name: 'x', driver: 'docker-container' }, false, { name: 'default', create: false }]
-  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, boolean, { name: string; create: boolean }][])(
-    '%s with %j, containerd store %s',
-    (mode, current, store, want) => {
-      const c = chooseBuilder(mode, current, store, 'new');
+    ['auto', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
+    ['auto', { name: 'builder-1', driver: 'docker-container' }, { name: 'builder-1', create: false }],
+    ['auto', { name: 'k', driver: 'kubernetes' }, { name: 'k', create: false }],
+    ['docker-container', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
+    ['docker', { name: 'x', driver: 'docker-container' }, { name: 'default', create: false }]
+  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, { name: string; create: boolean }][])(
+    '%s with %j (whatever the image store)',
+    (mode, current, want) => {
+      const c = chooseBuilder(mode, current, 'new');
       expect({ name: c.name, create: c.create }).toEqual(want);
-      expect(c.reason).not.toBe('');
+      expect(c.driver).toBe(c.create ? 'docker-container' : mode === 'docker' ? 'docker' : current.driver);
     }
   );
 });
@@ -179,8 +228,19 @@ describe('parsing docker output', () => {
     });
     expect(cacheErrors('#8 exporting cache to registry\n#8 DONE 0.3s\n#9 [1/2] RUN x\n#9 ERROR: process did not complete')).toEqual({});
   });
-  it('reads the digest docker push prints', () => {
-    expect(parsePushDigest(`v1: digest: sha256:${'a'.repeat(64)} size: 856\n`)).toBe(`sha256:${'a'.repeat(64)}`);
+  it('finds a platform’s manifest in an index, not an attestation; arm64/v8 is arm64', () => {
+    const index = {
+      manifests: [
+        { digest: 'sha256:1', size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:2', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+        { digest: 'sha256:4', size: 1, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { digest: 'sha256:3', size: 1, platform: { os: 'unknown', architecture: 'unknown' } }
+      ]
+    };
+    expect(platformManifest(index, 'linux/arm/v7')?.digest).toBe('sha256:2');
+    expect(platformManifest(index, 'linux/arm64')?.digest).toBe('sha256:4');
+    expect(platformManifest(index, 'linux/arm64/v8')?.digest).toBe('sha256:4');
+    expect(platformManifest(index, 'linux/riscv64')).toBeUndefined();
   });
   it('sizes per platform, without attestations', () => {
     const index = {
@@ -230,45 +290,105 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   ...over
 });
 
-const inspectAnswer = (args: string[]): Partial<ExecResult> => {
-  if (args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
-  if (args[0] === 'info') return { stdout: '[["driver-type","io.containerd.snapshotter.v1"]]' };
-  if (args[2] === 'inspect' && args.includes('--raw')) return { stdout: '{"manifests":[]}' };
-  if (args[2] === 'inspect') return { stdout: `{"digest":"sha256:${'b'.repeat(64)}"}` };
-  return {};
-};
+const INDEX = `sha256:${'1'.repeat(64)}`;
+const MANIFEST = `sha256:${'2'.repeat(64)}`;
+const CONFIG = `sha256:${'3'.repeat(64)}`;
 
-describe('pipeline with a fake runner', () => {
-  const env = { runId: '1', ghaCacheAvailable: false };
-  const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
+/**
+ * A fake engine + registry: the current builder uses the docker driver; a push by digest writes its
+ * metadata file as buildx does; the registry holds one index (amd64 manifest → config); `docker
+ * image inspect` answers the image ID each store gives the loaded image.
+ */
+const engine =
+  (store: 'classic' | 'containerd', over: (args: string[]) => Partial<ExecResult> | undefined = () => undefined) =>
+  (args: string[]): Partial<ExecResult> => {
+    const o = over(args);
+    if (o) return o;
+    if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
+    const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
+    if (metadata && args.some((a) => a.includes('push-by-digest=true')))
+      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': INDEX }));
+    if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${store === 'classic' ? CONFIG : MANIFEST}\n` };
+    if (args[1] === 'imagetools' && args[2] === 'inspect') {
+      if (!args.includes('--raw')) return { stdout: JSON.stringify({ digest: INDEX }) };
+      if (args[3]?.endsWith(MANIFEST)) return { stdout: JSON.stringify({ config: { digest: CONFIG, size: 10 }, layers: [{ size: 100 }] }) };
+      return { stdout: JSON.stringify({ manifests: [{ digest: MANIFEST, size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
+    }
+    return {};
+  };
 
-  it('runs login → build → smoke → push, in that order, and reports the registry digest', async () => {
-    const r = new FakeRunner(inspectAnswer);
-    const res = await runPipeline(plan(), r, hooks, env);
-    expect(res.error).toBeUndefined();
-    expect(r.commands().filter((c) => !['buildx inspect', 'info', 'buildx imagetools'].includes(c))).toEqual([
-      'login',
-      'buildx build',
-      'buildx build',
-      'run',
-      'run',
-      'push',
-      'push',
-      'push'
-    ]);
-    expect(res.pushed).toBe(true);
-    expect(res.images.map((i) => [i.smoke, i.digest])).toEqual([
-      ['passed', `sha256:${'b'.repeat(64)}`],
-      ['passed', `sha256:${'b'.repeat(64)}`]
-    ]);
+/** What each docker call was, by kind: the build's outputs told apart. */
+const kinds = (r: FakeRunner): string[] =>
+  r.calls.map((c) => {
+    const out = c.find((a) => a.startsWith('--output='));
+    if (out) return out.includes('cacheonly') ? 'build' : out.includes('type=docker') ? 'load' : 'push-by-digest';
+    if (c[0] === 'buildx') return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}` : `buildx ${c[1] ?? ''}`;
+    return c.slice(0, 2).join(' ');
   });
 
-  it('one failed smoke test: no push call at all, for any image, and the error names image, platform, exit code', async () => {
-    const r = new FakeRunner((args) =>
-      args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : inspectAnswer(args)
+describe('pipeline with a fake runner', () => {
+  const env = { runId: '1', ghaCache: { reason: 'none here' }, tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')) };
+  const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
+
+  it.each(['classic', 'containerd'] as const)(
+    '%s image store: build → load+smoke each → push each by digest and check it is what ran → then every tag',
+    async (store) => {
+      const r = new FakeRunner(engine(store));
+      const res = await runPipeline(plan(), r, hooks, env);
+      expect(res.error).toBeUndefined();
+      expect(kinds(r).filter((k) => !['buildx inspect', 'buildx create', 'imagetools inspect'].includes(k))).toEqual([
+        'login --username=me',
+        'build',
+        'build',
+        'load',
+        'image inspect',
+        'run --rm',
+        'load',
+        'image inspect',
+        'run --rm',
+        'push-by-digest',
+        'push-by-digest',
+        'imagetools create',
+        'imagetools create',
+        'imagetools create'
+      ]);
+      expect(r.calls.filter((c) => c[2] === 'create').map((c) => c.slice(3))).toEqual([
+        ['--tag=ghcr.io/example/tunnel:v2.3.1', `ghcr.io/example/tunnel@${INDEX}`],
+        ['--tag=ghcr.io/example/tunnel:latest', `ghcr.io/example/tunnel@${INDEX}`],
+        ['--tag=ghcr.io/example/web:v2.3.1', `ghcr.io/example/tunnel@${INDEX}`]
+      ]);
+      expect(res.pushed).toBe(true);
+      expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
+      const id = store === 'classic' ? CONFIG : MANIFEST;
+      expect(res.images.map((i) => [i.smoke, i.digest, i.tested])).toEqual([
+        ['passed', INDEX, { 'linux/amd64': id }],
+        ['passed', INDEX, { 'linux/amd64': id }]
+      ]);
+    }
+  );
+
+  it('a pushed image that is not the one that ran: no tag at all, for any image', async () => {
+    const r = new FakeRunner(
+      engine('classic', (a) => (a[0] === 'image' && a[1] === 'inspect' ? { stdout: `sha256:${'9'.repeat(64)}` } : undefined))
     );
     const res = await runPipeline(plan(), r, hooks, env);
-    expect(r.calls.some((c) => c[0] === 'push')).toBe(false);
+    expect(res.error?.message).toMatch(
+      new RegExp(
+        `ghcr\\.io/example/tunnel linux/amd64: the image pushed by digest \\(manifest ${MANIFEST}, config ${CONFIG}\\) is not the image that was smoke-tested`
+      )
+    );
+    expect(kinds(r)).not.toContain('imagetools create');
+    expect(res.pushedRefs).toEqual([]);
+  });
+
+  it('one failed smoke test: no push at all, for any image, and the error names image, platform, exit code', async () => {
+    const r = new FakeRunner(
+      engine('classic', (args) =>
+        args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : undefined
+      )
+    );
+    const res = await runPipeline(plan(), r, hooks, env);
+    expect(kinds(r).filter((k) => k === 'push-by-digest' || k === 'imagetools create')).toEqual([]);
     expect(res.pushed).toBe(false);
     expect(res.pushedRefs).toEqual([]);
     expect(res.error?.message).toMatch(/image ghcr\.io\/example\/web, platform linux\/amd64, exit code 3/);
@@ -277,18 +397,41 @@ describe('pipeline with a fake runner', () => {
   });
 
   it('push: false builds and smoke-tests everything, logs in nowhere, pushes nothing', async () => {
-    const r = new FakeRunner(inspectAnswer);
+    const r = new FakeRunner(engine('classic'));
     const res = await runPipeline(plan({ push: false, pushReason: 'push: false' }), r, hooks, env);
     expect(res.error).toBeUndefined();
-    expect(r.commands()).not.toContain('login');
-    expect(r.commands()).not.toContain('push');
-    expect(r.commands().filter((c) => c === 'run')).toHaveLength(2);
+    expect(kinds(r).filter((k) => ['login --username=me', 'push-by-digest', 'imagetools create'].includes(k))).toEqual([]);
+    expect(kinds(r).filter((k) => k === 'run --rm')).toHaveLength(2);
     expect(res.pushed).toBe(false);
   });
 
-  it('creates a docker-container builder when the current one cannot, and says so to post', async () => {
+  it('smoke-platforms: all loads and runs one platform at a time', async () => {
+    const r = new FakeRunner(engine('classic'));
+    const p = plan({ push: false, smokePlatforms: 'all' });
+    p.images = [img({ platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] })];
+    await runPipeline(p, r, hooks, env);
+    expect(kinds(r).filter((k) => ['build', 'load', 'run --rm'].includes(k))).toEqual([
+      'build',
+      'load',
+      'run --rm',
+      'load',
+      'run --rm',
+      'load',
+      'run --rm'
+    ]);
+    expect(r.calls.filter((c) => c[0] === 'run').map((c) => c.find((a) => a.startsWith('--platform=')))).toEqual([
+      '--platform=linux/amd64',
+      '--platform=linux/arm64',
+      '--platform=linux/arm/v7'
+    ]);
+    expect(
+      r.calls.filter((c) => kinds({ calls: [c] } as FakeRunner)[0] === 'load').map((c) => c.find((a) => a.startsWith('--platform=')))
+    ).toEqual(['--platform=linux/amd64', '--platform=linux/arm64', '--platform=linux/arm/v7']);
+  });
+
+  it('creates a docker-container builder when the current one uses the docker driver, and says so to post', async () => {
     const created: string[] = [];
-    const r = new FakeRunner((args) => (args[0] === 'info' ? { stdout: '[]' } : inspectAnswer(args)));
+    const r = new FakeRunner(engine('containerd'));
     await runPipeline(plan({ push: false }), r, { ...hooks, builderCreated: (b) => created.push(b) }, env);
     expect(created).toEqual(['go-docker-publish-1']);
     expect(r.calls.find((c) => c[1] === 'create')).toContain('--driver=docker-container');
@@ -345,24 +488,6 @@ describe('job summary', () => {
       'Build time': '3.2 s',
       Pushed: 'yes'
     });
-  });
-});
-
-describe('pipeline without the containerd image store', () => {
-  it('stops before any build, login or push when an image has several platforms', async () => {
-    const r = new FakeRunner((args) => (args[0] === 'info' ? { stdout: '[]' } : inspectAnswer(args)));
-    const p = plan();
-    p.images[0]!.platforms = ['linux/amd64', 'linux/arm64'];
-    const res = await runPipeline(
-      p,
-      r,
-      { loggedIn: () => undefined, builderCreated: () => undefined },
-      { runId: '1', ghaCacheAvailable: false }
-    );
-    expect(res.error?.message).toMatch(
-      /ghcr\.io\/example\/tunnel: building for several platforms needs the Docker engine's containerd image store/
-    );
-    expect(r.commands().filter((c) => ['login', 'buildx build', 'push'].includes(c))).toEqual([]);
   });
 });
 

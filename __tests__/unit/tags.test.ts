@@ -336,6 +336,13 @@ describe('plan', () => {
     }
   );
 
+  it('builder: docker is refused when the run pushes (no push by digest), and allowed when it does not', () => {
+    expect(() => buildPlan(inputs({ builder: 'docker' }), ctxFor('release-published'))).toThrow(
+      /^Input "builder": "docker" is not valid when the run pushes \(push: auto pushes for a release event\)\. Expected "auto" or "docker-container"/
+    );
+    expect(buildPlan(inputs({ builder: 'docker' }), ctxFor('push-branch')).push).toBe(false);
+  });
+
   it('a fork never logs in', () => {
     expect(buildPlan(inputs({ push: 'true' }), ctxFor('pull-request-fork')).registries).toEqual([]);
   });

@@ -2,17 +2,28 @@
 // `--flag=value` form, so nothing from an event or input can be read by docker as a flag.
 import type { PlannedImage, SmokeSpec } from './types.js';
 
+/**
+ * Where one build invocation sends its result. Every image is built once into the builder's cache,
+ * then the same build (all cache hits) is exported again for each use:
+ * - cacheonly: the build itself, every platform, with the gha/registry cache;
+ * - load: one platform into an engine's image store, under `name`, for its smoke test (`dest`: as
+ *   a tar file for `docker load`, when the builder's engine is not the runner's);
+ * - push-by-digest: every platform to `repository`, untagged; tags come after every image passed.
+ * `rewriteTimestamp` clamps file times in the layers to SOURCE_DATE_EPOCH (reproducible digests);
+ * the load and the push of one image use the same value, so the tested image is the pushed one.
+ */
+export type BuildOutput =
+  | { type: 'cacheonly' }
+  | { type: 'load'; name: string; dest?: string; rewriteTimestamp: boolean }
+  | { type: 'push-by-digest'; repository: string; rewriteTimestamp: boolean };
+
 export interface BuildOptions {
   builder: string;
   platforms: string[];
   cacheFrom: string[];
   cacheTo: string[];
   metadataFile: string;
-  /**
-   * load: into the engine's image store (smoke-tested, then pushed from there); oci: an OCI layout
-   * directory (a remote node's part of a multi-node build, merged and loaded afterwards).
-   */
-  output: 'load' | 'push' | 'none' | { oci: string };
+  output: BuildOutput;
   /** BuildKit progress output; 'plain' gives the step log the cache counting reads. */
   progress?: 'plain';
 }
@@ -27,17 +38,31 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
     `--file=${img.dockerfile}`
   ];
   if (img.target) a.push(`--target=${img.target}`);
-  for (const r of img.refs) a.push(`--tag=${r}`);
   for (const [k, v] of Object.entries(img.labels)) a.push(`--label=${k}=${v}`);
   for (const [k, v] of Object.entries(img.buildArgs)) a.push(`--build-arg=${k}=${v}`);
   for (const c of o.cacheFrom) a.push(`--cache-from=${c}`);
   for (const c of o.cacheTo) a.push(`--cache-to=${c}`);
-  a.push(`--metadata-file=${o.metadataFile}`);
-  if (o.output === 'load') a.push('--load');
-  if (o.output === 'push') a.push('--push');
-  if (typeof o.output === 'object') a.push(`--output=type=oci,dest=${o.output.oci},tar=false`, '--provenance=false');
+  a.push(`--metadata-file=${o.metadataFile}`, ...outputArgs(o.output));
   a.push(contextArg(img.context));
   return a;
+}
+
+function outputArgs(o: BuildOutput): string[] {
+  const rewrite = o.type !== 'cacheonly' && o.rewriteTimestamp ? ',rewrite-timestamp=true' : '';
+  switch (o.type) {
+    case 'cacheonly':
+      return ['--output=type=cacheonly'];
+    case 'load':
+      // One platform, no attestations: what `docker run` runs.
+      return [`--output=type=docker,name=${o.name}${o.dest ? `,dest=${o.dest}` : ''}${rewrite}`, '--provenance=false'];
+    case 'push-by-digest':
+      return [`--output=type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true${rewrite}`];
+  }
+}
+
+/** Tags an image pushed by digest: a copy of its index (one source), or one index of several parts' images. */
+export function tagArgs(ref: string, sources: string[]): string[] {
+  return ['buildx', 'imagetools', 'create', `--tag=${ref}`, ...sources];
 }
 
 export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage): { from: string[]; to: string[] } {

@@ -60,6 +60,13 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
       : `push: auto does not push for a ${ctx.eventName || 'local'} event${ctx.ref ? ` (${ctx.ref})` : ''}`;
   }
 
+  if (push && inputs.builder === 'docker') {
+    throw new Error(
+      `Input "builder": "docker" is not valid when the run pushes (${pushReason}). Expected "auto" or "docker-container": ` +
+        'every image is pushed by digest and tagged only after its smoke tests, which the docker driver cannot do (buildx: "push-by-digest is currently not implemented for docker driver").'
+    );
+  }
+
   return {
     release,
     images,

@@ -1,21 +1,24 @@
-// Builds every image of the plan for all its platforms into the engine's image store (--load),
-// where the smoke tests run it and from where exactly that result is pushed.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+// The build phase: every image, every platform, into the builder's cache (`--output
+// type=cacheonly`), the runner's platforms on the runner's builder and each node's on its own,
+// all parts of an image at once. The smoke and push phases export the same build again (cache
+// hits) through exportPart: one platform loaded for a smoke test, every platform pushed by digest.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { buildxBuildArgs, cacheArgs } from '../plan/commands.js';
+import { buildxBuildArgs, cacheArgs, type BuildOutput } from '../plan/commands.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
+import type { BuilderChoice } from './builder.js';
 import { splitPlatforms, type BuildNode, type BuildPart } from './nodes.js';
-import { mergeLayouts, writeTar } from './oci-layout.js';
 import { lastLines, type ExecResult, type Runner } from './runner.js';
 
 export interface BuildResult {
   image: PlannedImage;
+  /** Where each platform was built: the smoke and push phases export from the same part. */
+  parts: BuildPart[];
   seconds: number;
   /** Steps BuildKit took from the cache, of all the steps it ran or reused. */
   cachedSteps: number;
   totalSteps: number;
-  metadata: Record<string, unknown>;
   /** Cache import/export steps that failed (ignore-error=true keeps the build going). */
   cacheErrors: CacheErrors;
 }
@@ -23,6 +26,12 @@ export interface BuildResult {
 export interface CacheErrors {
   import?: string;
   export?: string;
+}
+
+/** The builders of a run: the runner's, and one per node. */
+export interface Builders {
+  runner: BuilderChoice;
+  nodes: BuildNode[];
 }
 
 /** Pure: failed cache steps in plain progress output ("#N importing cache …" / "#N exporting … cache" then "#N ERROR: …"). */
@@ -52,132 +61,115 @@ export function countSteps(log: string): { cached: number; total: number } {
   return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
 }
 
-/** The build command of one image of the plan: what a real run starts and a dry run prints. */
-export function imageBuildArgs(plan: Plan, img: PlannedImage, builder: string, metadataFile: string, cacheAvailable: boolean): string[] {
-  const cache = cacheAvailable ? cacheArgs(plan.cache, img) : { from: [], to: [] };
-  return buildxBuildArgs(img, {
-    builder,
-    platforms: img.platforms,
-    cacheFrom: cache.from,
-    cacheTo: cache.to,
-    metadataFile,
-    output: 'load',
-    progress: 'plain'
-  });
-}
-
-export async function buildImages(
-  plan: Plan,
-  builder: string,
-  runner: Runner,
-  tmp: string,
-  cacheAvailable: boolean,
-  nodes: BuildNode[] = []
-): Promise<BuildResult[]> {
-  const results: BuildResult[] = [];
-  for (const [i, img] of plan.images.entries()) {
-    const metadataFile = join(tmp, `metadata-${i}.json`);
-    const parts = splitPlatforms(img.platforms, nodes);
-    const started = Date.now();
-    const res =
-      parts.length === 1 && !parts[0]?.node
-        ? await core.group(`Build ${img.name} for ${img.platforms.join(', ')}`, () =>
-            runner.docker(imageBuildArgs(plan, img, builder, metadataFile, cacheAvailable))
-          )
-        : await buildOnNodes(plan, img, parts, builder, runner, join(tmp, `oci-${i}`), cacheAvailable);
-    const seconds = (Date.now() - started) / 1000;
-    const steps = countSteps(`${res.stdout}\n${res.stderr}`);
-    let metadata: Record<string, unknown> = {};
-    try {
-      metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
-      rmSync(metadataFile, { force: true });
-    } catch {
-      // no metadata file: the build output says why
-    }
-    core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-    const errors = cacheErrors(`${res.stdout}\n${res.stderr}`);
-    if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
-    if (errors.export) core.warning(`${img.name}: the build cache was not saved: ${errors.export}`);
-    results.push({ image: img, seconds, cachedSteps: steps.cached, totalSteps: steps.total, metadata, cacheErrors: errors });
-  }
-  return results;
-}
-
-/** The command of one part of a split build: a node's runs in its Docker context, without the gha/registry cache. */
-export function partBuildArgs(
+/**
+ * Pure: the command of one part of an image's build with the given output. A node's part runs in
+ * its Docker context and names its builder (BUILDX_BUILDER in the environment must not win); the
+ * gha/registry cache is the runner's part's build's only (a node keeps its own cache).
+ */
+export function partArgs(
   plan: Plan,
   img: PlannedImage,
   part: BuildPart,
   builder: string,
-  dir: string,
+  output: BuildOutput,
+  metadataFile: string,
   cacheAvailable: boolean
 ): string[] {
-  const cache = cacheAvailable && !part.node ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  const cache = cacheAvailable && !part.node && output.type === 'cacheonly' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
   const args = buildxBuildArgs(img, {
-    // A node's part names its context's builder too: BUILDX_BUILDER in the environment must not win.
-    builder: part.node ? part.node.context : builder,
+    builder: part.node ? part.node.builder : builder,
     platforms: part.platforms,
     cacheFrom: cache.from,
     cacheTo: cache.to,
-    metadataFile: `${dir}.metadata.json`,
-    output: { oci: dir },
+    metadataFile,
+    output,
     progress: 'plain'
   });
   return part.node ? [`--context=${part.node.context}`, ...args] : args;
 }
 
 /**
- * The build of one image split over the runner and remote nodes, all at once: each part exports an
- * OCI layout; the layouts are merged into one multi-platform image and loaded into the engine under
- * every ref. The gha/registry cache is the runner's part's; a node keeps its own.
+ * Pure: whether an image's layers get their file times clamped to SOURCE_DATE_EPOCH, which makes
+ * two builds of one commit push the same digests. The docker driver's exporter refuses it.
  */
-async function buildOnNodes(
+export function rewritesTimestamps(img: PlannedImage, driver: string): boolean {
+  return driver !== 'docker' && img.buildArgs.SOURCE_DATE_EPOCH !== undefined;
+}
+
+/** Pure: the part of an image that builds a platform. */
+export function partOf(parts: BuildPart[], platform: string): BuildPart {
+  const part = parts.find((p) => p.platforms.includes(platform));
+  if (!part) throw new Error(`no part of the build makes ${platform}`);
+  return part;
+}
+
+const where = (part: BuildPart): string => (part.node ? `on ${part.node.endpoint}` : 'on the runner');
+
+/** Runs one part's build with an output; returns the build log and the metadata file's fields. */
+export async function exportPart(
   plan: Plan,
   img: PlannedImage,
-  parts: BuildPart[],
+  part: BuildPart,
   builder: string,
+  output: BuildOutput,
+  metadataFile: string,
   runner: Runner,
-  dir: string,
-  cacheAvailable: boolean
-): Promise<ExecResult> {
-  mkdirSync(dir, { recursive: true });
+  cacheAvailable = false
+): Promise<{ result: ExecResult; metadata: Record<string, unknown> }> {
+  const result = await runner.docker(partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable), {
+    silent: true,
+    allowFailure: true
+  });
+  core.startGroup(
+    `${output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Load' : 'Push by digest'} ${img.name} for ${part.platforms.join(', ')} ${where(part)}`
+  );
+  core.info(`${result.stdout}${result.stderr}`);
+  core.endGroup();
+  if (result.exitCode !== 0) {
+    const what = output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Loading' : 'Push by digest';
+    const err = new Error(
+      `${what} of ${img.name} for ${part.platforms.join(', ')} ${where(part)} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 1)}\n${lastLines(result.stderr, 15)}`
+    );
+    throw err;
+  }
+  let metadata: Record<string, unknown> = {};
   try {
-    // allSettled: the folder is removed only once no part still writes into it.
+    metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // no metadata file: nothing to read from it
+  }
+  rmSync(metadataFile, { force: true });
+  return { result, metadata };
+}
+
+export async function buildImages(
+  plan: Plan,
+  builders: Builders,
+  runner: Runner,
+  tmp: string,
+  cacheAvailable: boolean
+): Promise<BuildResult[]> {
+  const results: BuildResult[] = [];
+  for (const [i, img] of plan.images.entries()) {
+    const parts = splitPlatforms(img.platforms, builders.nodes);
+    const started = Date.now();
+    for (const part of parts) core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${where(part)}`);
+    // allSettled: every part has finished (or failed) before the run goes on or cleans up.
     const settled = await Promise.allSettled(
-      parts.map(async (part, j) => {
-        const args = partBuildArgs(plan, img, part, builder, join(dir, `part-${j}`), cacheAvailable);
-        const where = part.node ? `on ${part.node.endpoint}` : 'on the runner';
-        core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${where}`);
-        const r = await runner.docker(args, { silent: true, allowFailure: true });
-        core.startGroup(`Build ${img.name} for ${part.platforms.join(', ')} ${where}`);
-        core.info(`${r.stdout}${r.stderr}`);
-        core.endGroup();
-        if (r.exitCode !== 0) {
-          throw new Error(
-            `Build of ${img.name} for ${part.platforms.join(', ')} ${where} failed (exit code ${r.exitCode}): ${lastLines(r.stderr, 1)}`
-          );
-        }
-        return r;
-      })
+      parts.map((part, j) =>
+        exportPart(plan, img, part, builders.runner.name, { type: 'cacheonly' }, join(tmp, `build-${i}-${j}.json`), runner, cacheAvailable)
+      )
     );
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const outputs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const merged = join(dir, 'merged');
-    const digest = mergeLayouts(
-      parts.map((_, j) => join(dir, `part-${j}`)),
-      merged,
-      img.refs
-    );
-    writeTar(merged, join(dir, 'image.tar'));
-    await runner.docker(['load', `--input=${join(dir, 'image.tar')}`], { silent: true });
-    core.info(`Loaded ${img.name} (${digest}) for ${img.platforms.join(', ')}, built on ${parts.length} nodes`);
-    return {
-      exitCode: 0,
-      stdout: outputs.map((o) => o.stdout).join('\n'),
-      stderr: outputs.map((o) => o.stderr).join('\n')
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const log = settled.map((r) => (r.status === 'fulfilled' ? `${r.value.result.stdout}\n${r.value.result.stderr}` : '')).join('\n');
+    const seconds = (Date.now() - started) / 1000;
+    const steps = countSteps(log);
+    core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
+    const errors = cacheErrors(log);
+    if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
+    if (errors.export) core.warning(`${img.name}: the build cache was not saved: ${errors.export}`);
+    results.push({ image: img, parts, seconds, cachedSteps: steps.cached, totalSteps: steps.total, cacheErrors: errors });
   }
+  return results;
 }

@@ -1,5 +1,5 @@
-// The buildx builder: use the current one when it can do what the run needs (multi-platform
-// output and cache export), otherwise create a docker-container builder that post removes.
+// The buildx builder: use the current one when it can do what the run needs (build every
+// platform, load one, push by digest), otherwise create a docker-container builder that post removes.
 import * as core from '@actions/core';
 import type { Runner } from './runner.js';
 
@@ -12,8 +12,8 @@ export interface BuilderChoice {
   name: string;
   create: boolean;
   reason: string;
-  /** The engine's image store holds multi-platform images (containerd image store). */
-  containerdStore?: boolean;
+  /** The builder's driver: `docker` cannot push by digest nor rewrite timestamps. */
+  driver: string;
 }
 
 export function parseInspect(text: string): BuilderInfo {
@@ -21,41 +21,45 @@ export function parseInspect(text: string): BuilderInfo {
   return { name: field('Name'), driver: field('Driver') };
 }
 
-/** Pure: which builder to use, given the current one and whether the engine has the containerd image store. */
-export function chooseBuilder(
-  mode: 'auto' | 'docker' | 'docker-container',
-  current: BuilderInfo,
-  containerdStore: boolean,
-  newName: string
-): BuilderChoice {
+/**
+ * Pure: which builder to use. Every run builds into the builder, loads one platform at a time for
+ * the smoke tests and pushes by digest, which the `docker` driver cannot do (on either image
+ * store): `auto` takes the current builder unless it uses that driver, and otherwise creates a
+ * `docker-container` builder, as setup-buildx does.
+ */
+export function chooseBuilder(mode: 'auto' | 'docker' | 'docker-container', current: BuilderInfo, newName: string): BuilderChoice {
+  const created = { name: newName, create: true, driver: 'docker-container' };
   if (mode === 'docker-container') {
     if (current.driver === 'docker-container')
-      return { name: current.name, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
-    return { name: newName, create: true, reason: 'builder: docker-container' };
+      return { ...current, create: false, reason: `builder: docker-container and the current builder "${current.name}" is one` };
+    return { ...created, reason: 'builder: docker-container' };
   }
-  if (mode === 'docker') {
-    return { name: 'default', create: false, reason: 'builder: docker' };
-  }
+  if (mode === 'docker') return { name: 'default', create: false, driver: 'docker', reason: 'builder: docker' };
   if (current.driver && current.driver !== 'docker') {
     return {
-      name: current.name,
+      ...current,
       create: false,
-      reason: `the current builder "${current.name}" (driver ${current.driver}) does multi-platform builds and cache export`
-    };
-  }
-  if (current.driver === 'docker' && containerdStore) {
-    return {
-      name: current.name || 'default',
-      create: false,
-      reason: `the current builder "${current.name || 'default'}" uses the docker driver with the containerd image store, which does multi-platform builds and cache export`
+      reason: `the current builder "${current.name}" (driver ${current.driver}) builds every platform and pushes by digest`
     };
   }
   return {
-    name: newName,
-    create: true,
-    reason:
-      'the current builder uses the docker driver without the containerd image store, which cannot build multi-platform images or export cache'
+    ...created,
+    reason: 'the current builder uses the docker driver, which cannot push by digest or export the gha cache on every engine'
   };
+}
+
+/** `docker buildx create` of a docker-container builder; on a node, in that node's Docker context. */
+export function builderCreateArgs(name: string, context?: string): string[] {
+  return [
+    'buildx',
+    'create',
+    `--name=${name}`,
+    '--driver=docker-container',
+    // Registries on the runner's loopback (and a node's) are reachable from the builder.
+    '--driver-opt=network=host',
+    '--bootstrap',
+    ...(context ? [context] : [])
+  ];
 }
 
 /** onCreate is told the name before the create command runs: a failed bootstrap still leaves the builder behind. */
@@ -66,22 +70,10 @@ export async function setupBuilder(
   onCreate: (name: string) => void = () => undefined
 ): Promise<BuilderChoice> {
   const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
-  const info = await runner.docker(['info', '--format={{json .DriverStatus}}'], { silent: true, allowFailure: true });
-  const containerdStore = info.stdout.includes('io.containerd.snapshotter');
-  const choice: BuilderChoice = {
-    ...chooseBuilder(mode, parseInspect(inspect.stdout), containerdStore, `go-docker-publish-${runId}`),
-    containerdStore
-  };
+  const choice = chooseBuilder(mode, parseInspect(inspect.stdout), `go-docker-publish-${runId}`);
   if (choice.create) {
     onCreate(choice.name);
-    await runner.docker([
-      'buildx',
-      'create',
-      `--name=${choice.name}`,
-      '--driver=docker-container',
-      '--driver-opt=network=host',
-      '--bootstrap'
-    ]);
+    await runner.docker(builderCreateArgs(choice.name));
   }
   core.info(`Builder: ${choice.create ? 'created' : 'using'} "${choice.name}": ${choice.reason}`);
   return choice;

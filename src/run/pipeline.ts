@@ -1,16 +1,20 @@
-// The publish pipeline: qemu → builder → login → build → smoke → push, each phase given the plan
-// and the runner. Nothing is pushed unless every smoke test passed.
+// The publish pipeline: login → qemu → builder → build → smoke → push, each phase given the plan
+// and the runner. Nothing is pushed unless every smoke test of every image passed, and no tag is
+// created unless every image was pushed and every tested platform is, in the registry, the image
+// that ran. The same path on both image stores (classic and containerd): the builder builds,
+// the engine only ever holds the one platform a smoke test runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
+import type { CacheService } from '../plan/cache-service.js';
 import type { Plan } from '../plan/types.js';
 import { planOutcomes, type ImageOutcome } from '../report.js';
 import { setupBuilder } from './builder.js';
-import { buildImages } from './build.js';
+import { buildImages, type Builders } from './build.js';
 import { login } from './login.js';
 import { setupNodes } from './nodes.js';
-import { pushImage } from './push.js';
+import { checkTested, pushByDigest, tagImage } from './push.js';
 import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
@@ -20,6 +24,8 @@ export interface PipelineHooks {
   /** Called as soon as something exists that post must undo. */
   loggedIn(registry: string): void;
   builderCreated(name: string): void;
+  /** A node's builder: post removes it and keeps its state (the node's build cache). */
+  nodeBuilderCreated?(name: string): void;
   /** A Go cache post must save (it was restored, or nothing was saved yet). */
   goCacheReady?(entry: GoCacheEntry): void;
 }
@@ -34,8 +40,8 @@ export interface PipelineResult {
 
 export interface PipelineEnv {
   runId: string;
-  /** True when ACTIONS_CACHE_URL and ACTIONS_RUNTIME_TOKEN are there for buildx's gha cache. */
-  ghaCacheAvailable: boolean;
+  /** The GitHub Actions cache service the runner gives the step (plan/cache-service.ts). */
+  ghaCache: CacheService;
   tempDir?: string;
   /** GITHUB_WORKSPACE: image contexts are relative to it. */
   workspace?: string;
@@ -49,34 +55,28 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   try {
+    // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
+    // Hub's anonymous pull limit never applies to a publishing run.
+    if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
     const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
     await setupQemu(
       plan.qemu,
       plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())),
       runner
     );
-    const builder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, env.runId);
-    const multi = plan.images.filter((i) => i.platforms.length > 1).map((i) => i.name);
-    if (!builder.containerdStore && multi.length > 0) {
-      // Smoke tests run, and the push sends, the image loaded into the engine's store; only the
-      // containerd image store holds a multi-platform image.
-      throw new Error(
-        `${multi.join(', ')}: building for several platforms needs the Docker engine's containerd image store, which this engine does not use. ` +
-          'Enable it before this step (daemon.json {"features":{"containerd-snapshotter":true}} and restart dockerd), or build one platform per image.'
-      );
-    }
-    if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
+    const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
+    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
+    const builders: Builders = { runner: runnerBuilder, nodes };
 
     let cacheAvailable = plan.cache !== 'none';
-    if (plan.cache === 'gha' && !env.ghaCacheAvailable) {
-      core.warning(
-        'cache: gha, but ACTIONS_CACHE_URL or ACTIONS_RUNTIME_TOKEN is not set (not running on GitHub Actions?): building without a cache'
-      );
+    if (plan.cache === 'gha' && !env.ghaCache.protocol) {
+      core.warning(`cache: gha, but there is no cache service: ${env.ghaCache.reason}. Building without a cache.`);
       cacheAvailable = false;
+    } else if (plan.cache === 'gha') {
+      core.info(`Cache: gha, through ${env.ghaCache.reason}`);
     }
-    await restoreGoCaches(plan, builder.name, runner, hooks, env, outcomes);
-    const builds = await buildImages(plan, builder.name, runner, tmp, cacheAvailable, nodes);
+    await restoreGoCaches(plan, runnerBuilder.name, runner, hooks, env, outcomes);
+    const builds = await buildImages(plan, builders, runner, tmp, cacheAvailable);
     builds.forEach((b, i) => {
       const o = outcomes[i];
       if (!o) return;
@@ -88,31 +88,33 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
     });
 
-    const smoke = await smokeAll(plan.images, plan.smokePlatforms, runner, env.runId);
+    const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp);
     plan.images.forEach((img, i) => {
       const mine = smoke.filter((s) => s.image === img.name);
       const o = outcomes[i];
       if (!o) return;
       o.smoke = mine.some((s) => s.status === 'failed') ? 'failed' : mine.every((s) => s.status === 'skipped') ? 'skipped' : 'passed';
+      o.tested = Object.fromEntries(mine.flatMap((s) => (s.imageId ? [[s.platform, s.imageId]] : [])));
     });
     const failed = smoke.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
       throw new Error(`${smokeFailureMessage(failed)}\n\nNothing was pushed: every smoke test must pass first.`);
     }
 
-    for (const [i, img] of plan.images.entries()) {
-      const o = outcomes[i];
-      if (!o) continue;
-      if (plan.push) {
-        const p = await pushImage(img, runner, (ref) => pushedRefs.push(ref));
+    if (plan.push) {
+      // Every image by digest and checked first: a fault here leaves no tag of this release anywhere.
+      const sources: string[][] = [];
+      for (const build of builds) {
+        const pushed = await pushByDigest(plan, build, builders, runner, tmp);
+        await checkTested(build, pushed, smoke, runner);
+        sources.push(pushed);
+      }
+      for (const [i, img] of plan.images.entries()) {
+        const o = outcomes[i];
+        const p = await tagImage(img, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
+        if (!o) continue;
         o.digest = p.digest;
         o.size = p.sizes;
-      } else {
-        const ref = img.refs[0];
-        if (ref)
-          o.digest = (
-            await runner.docker(['image', 'inspect', '--format={{.Id}}', ref], { silent: true, allowFailure: true })
-          ).stdout.trim();
       }
     }
     result.pushed = plan.push;

@@ -1,12 +1,18 @@
-// Push: the images that were smoke-tested are pushed from the engine's image store, every tag of
-// every name, and then read back from the registry: the digest and per-platform sizes reported
-// are the registry's. Every registry call is retried on transient faults (retry.ts); a read-back
-// that still fails after an image was pushed reports the digest the registry accepted from
-// `docker push`, with a warning, so a pushed image is never reported as not pushed.
+// Push, after every smoke test of every image passed: each image is pushed by digest, untagged
+// (every platform, from the builder's cache); then, for every platform that was smoke-tested, the
+// pushed manifest is checked to be the image that ran (its digest or its config digest is the
+// engine's image ID); only then is every tag of every image created (`buildx imagetools
+// create`: a copy of the index, or one index of a split build's parts). The digest and
+// per-platform sizes reported are read back from the registry. Every registry call is retried on
+// transient faults (retry.ts).
+import { join } from 'node:path';
 import * as core from '@actions/core';
-import type { PlannedImage } from '../plan/types.js';
+import { tagArgs } from '../plan/commands.js';
+import type { Plan, PlannedImage } from '../plan/types.js';
+import { exportPart, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { withRetry, type RetryOptions, DEFAULT_RETRY } from './retry.js';
 import type { ExecResult, Runner } from './runner.js';
+import type { SmokeResult } from './smoke.js';
 
 export interface PushedImage {
   name: string;
@@ -22,13 +28,6 @@ interface Descriptor {
   platform?: { os: string; architecture: string; variant?: string };
   annotations?: Record<string, string>;
 }
-
-/** The digest `docker push` reports on its last line: "<tag>: digest: sha256:... size: N". */
-export function parsePushDigest(out: string): string | undefined {
-  const all = [...out.matchAll(/digest: (sha256:[0-9a-f]{64})/g)];
-  return all.at(-1)?.[1];
-}
-
 /** Pure: per-platform image sizes (config + layers) from an index and its manifests. */
 export function platformSizes(
   index: { manifests?: Descriptor[] },
@@ -51,12 +50,7 @@ export async function inspectRemote(
   runner: Runner,
   retry: RetryOptions = DEFAULT_RETRY
 ): Promise<{ digest: string; sizes: Record<string, number> }> {
-  const inspect = (target: string, format: string): Promise<ExecResult> =>
-    withRetry(
-      `Reading ${target} back from the registry`,
-      () => runner.docker(['buildx', 'imagetools', 'inspect', target, format], { silent: true }),
-      retry
-    );
+  const inspect = (target: string, format: string): Promise<ExecResult> => readRegistry(target, format, runner, retry);
   const digestOut = await inspect(ref, '--format={{json .Manifest}}');
   const digest = (JSON.parse(digestOut.stdout) as Descriptor).digest;
   const raw = await inspect(ref, '--raw');
@@ -71,19 +65,112 @@ export async function inspectRemote(
   return { digest, sizes: platformSizes(index, manifests) };
 }
 
-export async function pushImage(
+/** `buildx imagetools inspect` of a reference in a registry, retried. */
+function readRegistry(target: string, format: string, runner: Runner, retry: RetryOptions): Promise<ExecResult> {
+  return withRetry(
+    `Reading ${target} back from the registry`,
+    () => runner.docker(['buildx', 'imagetools', 'inspect', target, format], { silent: true }),
+    retry
+  );
+}
+
+/** Pure: a platform as the plan spells it, from an index descriptor (arm64's v8 is implied). */
+export function platformKey(p: { os: string; architecture: string; variant?: string }): string {
+  return [p.os, p.architecture, p.architecture === 'arm64' && p.variant === 'v8' ? undefined : p.variant].filter(Boolean).join('/');
+}
+
+/** Pure: the manifest of one platform in an index, attestations left out. */
+export function platformManifest(index: { manifests?: Descriptor[] }, platform: string): Descriptor | undefined {
+  const want = platform.replace(/^(linux\/arm64)\/v8$/, '$1');
+  return (index.manifests ?? []).find((d) => d.platform && d.platform.os !== 'unknown' && platformKey(d.platform) === want);
+}
+
+/** Pushes every part of a built image by digest, untagged; returns what its tags are made from (REPO@DIGEST, one per part). */
+export async function pushByDigest(
+  plan: Plan,
+  build: BuildResult,
+  builders: Builders,
+  runner: Runner,
+  tmp: string,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<string[]> {
+  const img = build.image;
+  const repository = img.repositories[0] ?? img.name;
+  const sources: string[] = [];
+  for (const [j, part] of build.parts.entries()) {
+    const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+    const { metadata } = await withRetry(
+      `Pushing ${img.name} (${part.platforms.join(', ')}) by digest`,
+      () =>
+        exportPart(
+          plan,
+          img,
+          part,
+          builders.runner.name,
+          { type: 'push-by-digest', repository, rewriteTimestamp },
+          join(tmp, `push-${j}.json`),
+          runner
+        ),
+      retry
+    );
+    const digest = metadata['containerimage.digest'];
+    if (typeof digest !== 'string')
+      throw new Error(`Push by digest of ${img.name} (${part.platforms.join(', ')}): buildx reported no digest`);
+    core.info(`Pushed ${img.name} (${part.platforms.join(', ')}) by digest, untagged: ${repository}@${digest}`);
+    sources.push(`${repository}@${digest}`);
+  }
+  return sources;
+}
+
+/**
+ * Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image
+ * that ran: the engine's image ID is that manifest's digest (containerd image store) or its config
+ * digest (classic store). Returns one line per platform, for the log and the summary.
+ */
+export async function checkTested(
+  build: BuildResult,
+  sources: string[],
+  tested: SmokeResult[],
+  runner: Runner,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<Record<string, string>> {
+  const img = build.image;
+  const proven: Record<string, string> = {};
+  for (const t of tested) {
+    if (t.image !== img.name || t.status !== 'passed' || !t.imageId) continue;
+    const source = sources[build.parts.findIndex((p) => p.platforms.includes(t.platform))];
+    if (!source) throw new Error(`${img.name}: no pushed image holds ${t.platform}`);
+    const repo = source.slice(0, source.indexOf('@'));
+    const top = JSON.parse((await readRegistry(source, '--raw', runner, retry)).stdout) as { manifests?: Descriptor[] };
+    const manifest = top.manifests ? platformManifest(top, t.platform)?.digest : source.slice(repo.length + 1);
+    if (!manifest) throw new Error(`${img.name}: the image pushed by digest (${source}) has no ${t.platform} manifest`);
+    const config = (JSON.parse((await readRegistry(`${repo}@${manifest}`, '--raw', runner, retry)).stdout) as { config?: Descriptor })
+      .config?.digest;
+    if (t.imageId !== manifest && t.imageId !== config) {
+      throw new Error(
+        `${img.name} ${t.platform}: the image pushed by digest (manifest ${manifest}, config ${config ?? 'none'}) is not the image that was smoke-tested (image ID ${t.imageId}). Nothing was tagged.`
+      );
+    }
+    core.info(
+      `${img.name} ${t.platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${t.imageId})`
+    );
+    proven[t.platform] = t.imageId;
+  }
+  return proven;
+}
+
+/** Creates every tag of an image from what was pushed by digest, then reads the result back. */
+export async function tagImage(
   img: PlannedImage,
+  sources: string[],
   runner: Runner,
   pushed: (ref: string) => void,
   retry: RetryOptions = DEFAULT_RETRY
 ): Promise<PushedImage> {
   const pushedRefs: string[] = [];
-  let pushDigest: string | undefined;
   for (const ref of img.refs) {
-    const res = await core.group(`Push ${ref}`, () => withRetry(`docker push ${ref}`, () => runner.docker(['push', ref]), retry));
-    const digest = parsePushDigest(res.stdout);
-    pushDigest ??= digest;
-    core.info(`Pushed ${ref}${digest ? ` (${digest})` : ''}`);
+    await withRetry(`Tagging ${ref}`, () => runner.docker(tagArgs(ref, sources), { silent: true }), retry);
+    core.info(`Tagged ${ref}`);
     pushedRefs.push(ref);
     pushed(ref);
   }
@@ -93,11 +180,11 @@ export async function pushImage(
     const remote = await inspectRemote(first, runner, retry);
     return { name: img.name, digest: remote.digest, sizes: remote.sizes, pushedRefs };
   } catch (e) {
-    // Pushed, but not read back: the digest docker push printed is the one the registry accepted.
-    if (!pushDigest) throw e;
+    // Tagged, but not read back: one source is copied as it is, so its digest is the tags'.
+    const digest = sources.length === 1 ? (sources[0]?.split('@')[1] ?? '') : '';
     core.warning(
-      `${img.name} was pushed (${pushDigest}), but could not be read back from the registry, so its sizes are not reported: ${(e as Error).message.split('\n')[0]}`
+      `${img.name} was tagged${digest ? ` (${digest})` : ''}, but could not be read back from the registry, so its sizes are not reported: ${(e as Error).message.split('\n')[0]}`
     );
-    return { name: img.name, digest: pushDigest, sizes: {}, pushedRefs };
+    return { name: img.name, digest, sizes: {}, pushedRefs };
   }
 }

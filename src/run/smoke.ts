@@ -1,10 +1,15 @@
-// Smoke tests: every image runs (docker run --rm) before anything is pushed. A timeout kills the
-// container; a failure names the image, the platform, the exit code and the last lines of output.
+// Smoke tests: before anything is pushed, each platform to test is loaded on its own from the
+// builder's cache (the classic image store holds one platform of an image at a time) and runs
+// (docker run --rm). The image ID that ran is kept: push.ts checks that the registry's manifest
+// for that platform is that image. A timeout kills the container; a failure names the image, the
+// platform, the exit code and the last lines of output.
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import { smokeRunArgs } from '../plan/commands.js';
-import type { PlannedImage } from '../plan/types.js';
+import type { Plan, PlannedImage } from '../plan/types.js';
 import { archOf } from '../plan/platforms.js';
 import { nodeArch } from './qemu.js';
+import { exportPart, partOf, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { lastLines, type Runner } from './runner.js';
 
 export type SmokeStatus = 'passed' | 'skipped' | 'failed';
@@ -16,6 +21,8 @@ export interface SmokeResult {
   exitCode?: number;
   output: string;
   reason?: string;
+  /** The engine's ID of the image that ran: its config digest (classic store) or manifest digest (containerd store). */
+  imageId?: string;
 }
 
 /** Pure: the platforms to smoke-test for an image. */
@@ -25,13 +32,45 @@ export function smokePlatforms(img: PlannedImage, mode: 'native' | 'all', hostAr
   return [native ?? img.platforms[0] ?? `linux/${hostArch}`];
 }
 
-export async function smokeImage(img: PlannedImage, platform: string, runner: Runner, runId: string): Promise<SmokeResult> {
-  const ref = img.refs[0] ?? img.name;
+/** The name a smoke-tested platform is loaded under: the image's first tag. */
+export const smokeRef = (img: PlannedImage): string => img.refs[0] ?? img.name;
+
+/**
+ * Loads one platform of a built image into the runner's engine under smokeRef (from a node's
+ * builder as a tar, then `docker load`) and returns the engine's ID of it.
+ */
+export async function loadPlatform(
+  plan: Plan,
+  build: BuildResult,
+  platform: string,
+  builders: Builders,
+  runner: Runner,
+  tmp: string
+): Promise<string> {
+  const img = build.image;
+  const part = { ...partOf(build.parts, platform), platforms: [platform] };
+  const name = smokeRef(img);
+  const dest = part.node ? join(tmp, 'load.tar') : undefined;
+  const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+  await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, join(tmp, 'load.json'), runner);
+  if (dest) await runner.docker(['load', `--input=${dest}`], { silent: true });
+  return (await runner.docker(['image', 'inspect', '--format={{.Id}}', name], { silent: true })).stdout.trim();
+}
+
+export async function smokeImage(
+  img: PlannedImage,
+  platform: string,
+  runner: Runner,
+  runId: string,
+  load: () => Promise<string>
+): Promise<SmokeResult> {
+  const ref = smokeRef(img);
   if (!img.smoke.enabled) {
     core.warning(`Smoke test of ${img.name} is off (smoke: false)`);
     return { image: img.name, platform, status: 'skipped', output: '' };
   }
   const smoke = img.smoke;
+  const imageId = await load();
   const name = `gdp-smoke-${runId}-${Math.random().toString(36).slice(2, 10)}`;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -47,7 +86,7 @@ export async function smokeImage(img: PlannedImage, platform: string, runner: Ru
     clearTimeout(timer);
   }
   const output = `${res.stdout}${res.stderr}`;
-  const base = { image: img.name, platform, exitCode: res.exitCode, output };
+  const base = { image: img.name, platform, exitCode: res.exitCode, output, imageId };
   if (timedOut) return { ...base, status: 'failed', reason: `timed out after ${smoke.timeoutSeconds} s and was killed` };
   if (res.exitCode !== 0) return { ...base, status: 'failed', reason: `exited with code ${res.exitCode}` };
   if (smoke.expect !== undefined && !new RegExp(smoke.expect).test(output)) {
@@ -56,10 +95,19 @@ export async function smokeImage(img: PlannedImage, platform: string, runner: Ru
   return { ...base, status: 'passed' };
 }
 
-export async function smokeAll(images: PlannedImage[], mode: 'native' | 'all', runner: Runner, runId: string): Promise<SmokeResult[]> {
+export async function smokeAll(
+  plan: Plan,
+  builds: BuildResult[],
+  builders: Builders,
+  runner: Runner,
+  runId: string,
+  tmp: string
+): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
-  for (const img of images) {
-    for (const p of smokePlatforms(img, mode, nodeArch())) results.push(await smokeImage(img, p, runner, runId));
+  for (const build of builds) {
+    for (const p of smokePlatforms(build.image, plan.smokePlatforms, nodeArch())) {
+      results.push(await smokeImage(build.image, p, runner, runId, () => loadPlatform(plan, build, p, builders, runner, tmp)));
+    }
   }
   return results;
 }

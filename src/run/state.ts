@@ -1,12 +1,15 @@
 // What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
-// registries logged in to, a builder the action created. Post undoes exactly these.
+// registries logged in to, the builders the action created. Post undoes exactly these.
 import * as core from '@actions/core';
 import type { GoCacheEntry } from './go-cache.js';
 
 export interface SavedState {
   dockerConfig?: string;
   registries: string[];
-  builder?: string;
+  /** Builders the action created on the runner (removed with their state). */
+  builders?: string[];
+  /** Builders the action created on build nodes (removed, their state kept for the next run). */
+  nodeBuilders?: string[];
   /** Go caches to copy out of the builder and save. */
   goCache?: GoCacheEntry[];
 }
