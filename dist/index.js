@@ -39732,8 +39732,12 @@ function normalizeRepository(name) {
 //   Event versions over 128 characters are cut (notice).
 // - pushByDefault: a release, a workflow_dispatch or a pushed tag, and only with a version (a
 //   dispatch without one does not push: README "Tags"). Never for branches, PRs, schedule.
+// - A version with quotes, shell metacharacters or white space is refused, naming its source.
+// - Without a version: a branch over 128 characters is cut with a hash of the whole name; a pull
+//   request's sha- tag is its head commit (the payload's pull_request.head.sha).
 // - fromFork: a pull_request(_target) whose head repo is a fork, differs from the base repo, or is
 //   gone (a deleted fork): unknown counts as a fork, since a fork never logs in or pushes.
+
 
 
 const PR_EVENTS = ['pull_request', 'pull_request_target'];
@@ -39765,7 +39769,8 @@ function isFork(ctx) {
         return true; // no head repo (a deleted fork) or no pull_request at all: assume a fork
     return head.fork === true || head.full_name !== pr?.base?.repo?.full_name;
 }
-const UNSAFE_VERSION_CHARS = /["'`$;|&<>\\(){}!*?]/g;
+// White space too: as VERSION it splits `-ldflags "-X main.version=$VERSION"` into two arguments.
+const UNSAFE_VERSION_CHARS = /["'`$;|&<>\\(){}!*?\s]/g;
 function resolveRelease(ctx, opts) {
     const notices = [];
     const { version, source } = findVersion(ctx, opts.version);
@@ -39775,11 +39780,12 @@ function resolveRelease(ctx, opts) {
         (['release', 'workflow_dispatch'].includes(ctx.eventName) || (ctx.eventName === 'push' && ctx.ref.startsWith('refs/tags/')));
     const fromFork = isFork(ctx);
     if (version === undefined) {
-        return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
+        return { source, tags: refTags(ctx, notices), stable: false, pushByDefault, fromFork, notices };
     }
     // The version becomes a build arg (VERSION) that Dockerfiles splice into -ldflags and shell
     // lines: quotes and shell metacharacters are refused, not passed on or silently changed.
-    const unsafe = [...new Set(version.match(UNSAFE_VERSION_CHARS) ?? [])];
+    // (A blank version is refused below as one that cannot be a tag.)
+    const unsafe = version.trim() === '' ? [] : [...new Set(version.match(UNSAFE_VERSION_CHARS) ?? [])];
     if (unsafe.length > 0) {
         const where = {
             input: 'Input "version"',
@@ -39788,7 +39794,7 @@ function resolveRelease(ctx, opts) {
             tag: 'The pushed tag'
         }[source];
         throw new Error(`${where} ${JSON.stringify(version)} is not valid: it contains ${unsafe.map((c) => JSON.stringify(c)).join(' ')}. ` +
-            'Expected a version of letters, digits and . _ - + / (e.g. v1.2.3)');
+            'Expected a version of letters, digits and . _ - + / without white space (e.g. v1.2.3)');
     }
     const versionTag = sanitizeTag(version);
     if (source === 'input' && (versionTag === '' || version.length > 128)) {
@@ -39819,22 +39825,43 @@ function resolveRelease(ctx, opts) {
         throw new Error(`internal: invalid tag in ${tags.join(', ')}`);
     return { version, source, tags, stable, pushByDefault, fromFork, notices };
 }
-/** Tags without a version: the branch, sha-<7 hex>, pr-<number>. */
-function refTags(ctx) {
+/** The longest tag Docker takes. */
+const MAX_TAG = 128;
+/**
+ * Pure: a branch name as a tag. One over 128 characters is cut and ends with 8 hex of a hash of the
+ * whole name, so two long branches that differ only at the end never share a tag.
+ */
+function branchTag(branch, notices = []) {
+    const tag = sanitizeTag(branch.length > MAX_TAG ? branch.slice(0, MAX_TAG + 1) : branch);
+    if (branch.length <= MAX_TAG || tag === '')
+        return tag;
+    const cut = `${tag.slice(0, MAX_TAG - 9)}-${(0,external_node_crypto_.createHash)('sha256').update(branch).digest('hex').slice(0, 8)}`;
+    notices.push(`branch "${branch.slice(0, 40)}…" (${branch.length} characters) is longer than a tag may be: tagged "${cut}"`);
+    return cut;
+}
+/**
+ * Tags without a version: the branch, sha-<7 hex>, pr-<number>. A pull request's sha- tag names
+ * its head commit (the one the user pushed), not GITHUB_SHA, the temporary merge commit.
+ */
+function refTags(ctx, notices) {
     const p = ctx.payload;
     const tags = [];
+    let sha = ctx.sha;
     if (PR_EVENTS.includes(ctx.eventName)) {
         const n = p.pull_request?.number ?? p.number;
         if (typeof n === 'number' || (typeof n === 'string' && /^\d+$/.test(n)))
             tags.push(`pr-${n}`);
+        const head = p.pull_request?.head?.sha;
+        if (typeof head === 'string' && /^[0-9a-f]{40}$/i.test(head))
+            sha = head;
     }
     else if (ctx.ref.startsWith('refs/heads/')) {
-        const b = sanitizeTag(ctx.ref.slice('refs/heads/'.length));
+        const b = branchTag(ctx.ref.slice('refs/heads/'.length), notices);
         if (b !== '')
             tags.push(b);
     }
-    if (/^[0-9a-f]{7,}$/i.test(ctx.sha))
-        tags.push(`sha-${ctx.sha.slice(0, 7).toLowerCase()}`);
+    if (/^[0-9a-f]{7,}$/i.test(sha))
+        tags.push(`sha-${sha.slice(0, 7).toLowerCase()}`);
     return tags;
 }
 

@@ -145,6 +145,16 @@ describe('dist/ as a runner runs it', () => {
       /Input "version" "v1;id" is not valid/
     ],
     [
+      'an explicit version with white space (it would split -ldflags "-X main.version=$VERSION")',
+      { images: '- name: org/app', version: 'has space' },
+      /Input "version" "has space" is not valid: it contains " "/
+    ],
+    [
+      'builder: docker for a run that pushes (no push by digest)',
+      { images: '- name: org/app', builder: 'docker' },
+      /Input "builder": "docker" is not valid when the run pushes/
+    ],
+    [
       'a builder endpoint that is not ssh:// or tcp://',
       { images: '- name: org/app', 'builder-endpoints': '- {endpoint: "--host=evil", platforms: linux/arm64}' },
       /Input "builder-endpoints\[0\]\.endpoint": "--host=evil"/

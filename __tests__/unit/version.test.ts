@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { isValidTag } from '../../src/plan/reference.js';
 import type { EventContext, ReleaseInfo, Tristate } from '../../src/plan/types.js';
-import { resolveRelease } from '../../src/plan/version.js';
+import { branchTag, resolveRelease } from '../../src/plan/version.js';
 
 type EventFile = 'release-published' | 'release-prerelease' | 'workflow-dispatch' | 'push-tag' | 'push-branch' | 'pull-request-fork';
 type Payload = Record<string, unknown>;
@@ -304,11 +304,48 @@ describe('tags without a version', () => {
   it('branch $(id) becomes _-id-', () => {
     expect(resolve(branch('$(id)')).tags[0]).toBe('_-id-');
   });
+
+  it('a pull request on a real runner (GITHUB_SHA is the merge commit): the sha tag names the head commit', () => {
+    const r = resolve(ctxFor('pull-request-fork', { sha: 'c3d0be41ecbe669545ee3e94d31ed9a4bc91ee3c' }));
+    expect(r.tags).toEqual(['pr-42', SHA_PR]);
+  });
+
+  it('two branches over 128 characters that differ only at the end get different tags, cut with a hash, and a notice', () => {
+    const long = `feature/${'x'.repeat(150)}`;
+    const a = resolve(branch(`${long}-a`));
+    const b = resolve(branch(`${long}-b`));
+    for (const r of [a, b]) {
+      expect(r.tags[0]).toHaveLength(128);
+      expect(r.tags[0]).toMatch(/^feature-x+-[0-9a-f]{8}$/);
+      expect(isValidTag(r.tags[0] ?? '')).toBe(true);
+      expect(r.notices.join('\n')).toMatch(/is longer than a tag may be: tagged "feature-x+-[0-9a-f]{8}"/);
+    }
+    expect(a.tags[0]).not.toBe(b.tags[0]);
+    expect(branchTag('main')).toBe('main');
+    expect(branchTag('x'.repeat(128))).toBe('x'.repeat(128));
+  });
+});
+
+describe('a version with white space is refused, wherever it comes from, before anything runs', () => {
+  it.each<[string, EventContext, Opts, RegExp]>([
+    ['the version input', ctxFor('push-branch'), { version: 'has space' }, /^Input "version" "has space" is not valid: it contains " "/],
+    ['a release tag_name', release('v1.0 beta', false), {}, /^The release tag_name "v1\.0 beta" is not valid: it contains " "/],
+    [
+      'a dispatch input (inner space)',
+      dispatch({ version: ' v1 .2 ' }),
+      {},
+      /^The dispatch input "version" "v1 \.2" is not valid: it contains " "/
+    ],
+    ['a tab', ctxFor('push-branch'), { version: 'v1\t2' }, /it contains "\\t"/]
+  ])('%s', (_what, ctx, o, message) => {
+    expect(() => resolve(ctx, o)).toThrow(message);
+    expect(() => resolve(ctx, o)).toThrow(/without white space/);
+  });
 });
 
 describe('a version that is not a valid tag', () => {
-  it('a release tag_name that is not a tag (space, slash) is sanitized, with a notice naming old and new', () => {
-    const odd = 'Release 2026/11';
+  it('a release tag_name that is not a tag (slash, colon) is sanitized, with a notice naming old and new', () => {
+    const odd = 'Release:2026/11';
     const r = resolve(release(odd, false), { semverTags: true });
     expect(r.version).toBe(odd);
     expect(r.tags[0]).toBe('Release-2026-11');

@@ -15,8 +15,12 @@
 //   Event versions over 128 characters are cut (notice).
 // - pushByDefault: a release, a workflow_dispatch or a pushed tag, and only with a version (a
 //   dispatch without one does not push: README "Tags"). Never for branches, PRs, schedule.
+// - A version with quotes, shell metacharacters or white space is refused, naming its source.
+// - Without a version: a branch over 128 characters is cut with a hash of the whole name; a pull
+//   request's sha- tag is its head commit (the payload's pull_request.head.sha).
 // - fromFork: a pull_request(_target) whose head repo is a fork, differs from the base repo, or is
 //   gone (a deleted fork): unknown counts as a fork, since a fork never logs in or pushes.
+import { createHash } from 'node:crypto';
 import semver from 'semver';
 import { isValidTag, sanitizeTag, TAG_FORM } from './reference.js';
 import type { EventContext, ReleaseInfo, Tristate } from './types.js';
@@ -31,7 +35,11 @@ type Payload = {
   release?: { tag_name?: unknown; prerelease?: unknown };
   inputs?: { version?: unknown };
   number?: unknown;
-  pull_request?: { number?: unknown; head?: { repo?: { fork?: unknown; full_name?: unknown } }; base?: { repo?: { full_name?: unknown } } };
+  pull_request?: {
+    number?: unknown;
+    head?: { sha?: unknown; repo?: { fork?: unknown; full_name?: unknown } };
+    base?: { repo?: { full_name?: unknown } };
+  };
 };
 
 const PR_EVENTS = ['pull_request', 'pull_request_target'];
@@ -64,7 +72,8 @@ export function isFork(ctx: EventContext): boolean {
   return head.fork === true || head.full_name !== pr?.base?.repo?.full_name;
 }
 
-const UNSAFE_VERSION_CHARS = /["'`$;|&<>\\(){}!*?]/g;
+// White space too: as VERSION it splits `-ldflags "-X main.version=$VERSION"` into two arguments.
+const UNSAFE_VERSION_CHARS = /["'`$;|&<>\\(){}!*?\s]/g;
 
 export function resolveRelease(ctx: EventContext, opts: VersionOptions): ReleaseInfo {
   const notices: string[] = [];
@@ -77,12 +86,13 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
   const fromFork = isFork(ctx);
 
   if (version === undefined) {
-    return { source, tags: refTags(ctx), stable: false, pushByDefault, fromFork, notices };
+    return { source, tags: refTags(ctx, notices), stable: false, pushByDefault, fromFork, notices };
   }
 
   // The version becomes a build arg (VERSION) that Dockerfiles splice into -ldflags and shell
   // lines: quotes and shell metacharacters are refused, not passed on or silently changed.
-  const unsafe = [...new Set(version.match(UNSAFE_VERSION_CHARS) ?? [])];
+  // (A blank version is refused below as one that cannot be a tag.)
+  const unsafe = version.trim() === '' ? [] : [...new Set(version.match(UNSAFE_VERSION_CHARS) ?? [])];
   if (unsafe.length > 0) {
     const where = {
       input: 'Input "version"',
@@ -92,7 +102,7 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
     }[source as 'input' | 'release' | 'dispatch' | 'tag'];
     throw new Error(
       `${where} ${JSON.stringify(version)} is not valid: it contains ${unsafe.map((c) => JSON.stringify(c)).join(' ')}. ` +
-        'Expected a version of letters, digits and . _ - + / (e.g. v1.2.3)'
+        'Expected a version of letters, digits and . _ - + / without white space (e.g. v1.2.3)'
     );
   }
   const versionTag = sanitizeTag(version);
@@ -122,17 +132,38 @@ export function resolveRelease(ctx: EventContext, opts: VersionOptions): Release
   return { version, source, tags, stable, pushByDefault, fromFork, notices };
 }
 
-/** Tags without a version: the branch, sha-<7 hex>, pr-<number>. */
-function refTags(ctx: EventContext): string[] {
+/** The longest tag Docker takes. */
+const MAX_TAG = 128;
+
+/**
+ * Pure: a branch name as a tag. One over 128 characters is cut and ends with 8 hex of a hash of the
+ * whole name, so two long branches that differ only at the end never share a tag.
+ */
+export function branchTag(branch: string, notices: string[] = []): string {
+  const tag = sanitizeTag(branch.length > MAX_TAG ? branch.slice(0, MAX_TAG + 1) : branch);
+  if (branch.length <= MAX_TAG || tag === '') return tag;
+  const cut = `${tag.slice(0, MAX_TAG - 9)}-${createHash('sha256').update(branch).digest('hex').slice(0, 8)}`;
+  notices.push(`branch "${branch.slice(0, 40)}…" (${branch.length} characters) is longer than a tag may be: tagged "${cut}"`);
+  return cut;
+}
+
+/**
+ * Tags without a version: the branch, sha-<7 hex>, pr-<number>. A pull request's sha- tag names
+ * its head commit (the one the user pushed), not GITHUB_SHA, the temporary merge commit.
+ */
+function refTags(ctx: EventContext, notices: string[]): string[] {
   const p = ctx.payload as Payload;
   const tags: string[] = [];
+  let sha = ctx.sha;
   if (PR_EVENTS.includes(ctx.eventName)) {
     const n = p.pull_request?.number ?? p.number;
     if (typeof n === 'number' || (typeof n === 'string' && /^\d+$/.test(n))) tags.push(`pr-${n}`);
+    const head = p.pull_request?.head?.sha;
+    if (typeof head === 'string' && /^[0-9a-f]{40}$/i.test(head)) sha = head;
   } else if (ctx.ref.startsWith('refs/heads/')) {
-    const b = sanitizeTag(ctx.ref.slice('refs/heads/'.length));
+    const b = branchTag(ctx.ref.slice('refs/heads/'.length), notices);
     if (b !== '') tags.push(b);
   }
-  if (/^[0-9a-f]{7,}$/i.test(ctx.sha)) tags.push(`sha-${ctx.sha.slice(0, 7).toLowerCase()}`);
+  if (/^[0-9a-f]{7,}$/i.test(sha)) tags.push(`sha-${sha.slice(0, 7).toLowerCase()}`);
   return tags;
 }
