@@ -38405,7 +38405,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1035);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2023);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _run_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4352);
 // Entry point for both steps of the action (action.yml: main and post run this same bundle).
@@ -38427,7 +38427,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1035:
+/***/ 2023:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39994,6 +39994,7 @@ function buildPlan(inputs, ctx) {
         smokePlatforms: inputs.smokePlatforms,
         goCache: inputs.goCache,
         builderEndpoints: inputs.builderEndpoints,
+        latest: inputs.latest,
         notices
     };
 }
@@ -40043,7 +40044,8 @@ function imagesOutput(images, pushedRefs) {
  */
 function setOutputs(plan, images, pushed, pushedRefs = []) {
     core/* setOutput */.uH('version', plan.release.version ?? '');
-    core/* setOutput */.uH('tags', plan.images.flatMap((i) => i.refs).join('\n'));
+    // The tags this run creates: a floating tag kept by a newer release is not among them.
+    core/* setOutput */.uH('tags', images.flatMap((i) => i.tags).join('\n'));
     core/* setOutput */.uH('images', imagesOutput(images, pushedRefs));
     core/* setOutput */.uH('pushed', pushed ? 'true' : 'false');
     core/* setOutput */.uH('pushed-tags', pushedRefs.join('\n'));
@@ -40124,6 +40126,39 @@ function esc(s) {
 var docker_config = __nccwpck_require__(9148);
 // EXTERNAL MODULE: ./src/run/login.ts
 var login = __nccwpck_require__(8320);
+;// CONCATENATED MODULE: ./src/plan/floating.ts
+// Floating tags never move backwards. Pure: which tags of a release float (latest, MAJOR,
+// MAJOR.MINOR), and whether one moves to this release given the version the image it names now
+// carries (its org.opencontainers.image.version label, which the action writes).
+
+
+const VERSION_LABEL = 'org.opencontainers.image.version';
+/** The tags of a release that another release may hold: `latest`, and the semver `MAJOR`, `MAJOR.MINOR`. */
+function floatingTags(release) {
+    const sv = release.version === undefined ? null : parseSemver(release.version);
+    return release.tags.filter((t) => t === 'latest' || (sv !== null && sv.prerelease.length === 0 && (t === `${sv.major}` || t === `${sv.major}.${sv.minor}`)));
+}
+/**
+ * current: the version the tag's image carries now; null when the tag is not there, undefined when
+ * its image has no version label. A tag moves when the new version is semver-greater or equal;
+ * `latest: true` moves `latest` whatever it holds.
+ */
+function decideFloat(tag, version, current, forceLatest) {
+    if (tag === 'latest' && forceLatest)
+        return { move: true, reason: 'latest: true moves it whatever it holds' };
+    if (current === null)
+        return { move: true, reason: 'not there yet' };
+    if (current === undefined)
+        return { move: true, reason: `its image carries no ${VERSION_LABEL} label` };
+    const next = parseSemver(version);
+    const now = parseSemver(current);
+    if (!next || !now)
+        return { move: true, reason: `${current} or ${version} is not semver: nothing to compare` };
+    if (semver_default().gte(next, now))
+        return { move: true, reason: `${version} is not older than ${current}, which it holds now` };
+    return { move: false, reason: `it holds ${current}, newer than ${version}` };
+}
+
 // EXTERNAL MODULE: ./src/run/retry.ts
 var run_retry = __nccwpck_require__(1191);
 ;// CONCATENATED MODULE: ./src/run/push.ts
@@ -40134,6 +40169,7 @@ var run_retry = __nccwpck_require__(1191);
 // create`: a copy of the index, or one index of a split build's parts). The digest and
 // per-platform sizes reported are read back from the registry. Every registry call is retried on
 // transient faults (retry.ts).
+
 
 
 
@@ -40250,6 +40286,67 @@ async function tagImage(img, sources, runner, pushed, retry = run_retry/* DEFAUL
         core/* warning */.$e(`${img.name} was tagged${digest ? ` (${digest})` : ''}, but could not be read back from the registry, so its sizes are not reported: ${e.message.split('\n')[0]}`);
         return { name: img.name, digest, sizes: {}, pushedRefs };
     }
+}
+/**
+ * The version the image a tag names now carries (its version label): null when there is no such
+ * tag, undefined when its image has no label. Throws when the registry cannot be read.
+ */
+async function currentVersion(ref, runner, retry = run_retry/* DEFAULT_RETRY */.vI) {
+    let out;
+    try {
+        out = await readRegistry(ref, '--format={{json .Image}}', runner, retry);
+    }
+    catch (e) {
+        if (/\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(e.message))
+            return null;
+        throw e;
+    }
+    const image = JSON.parse(out.stdout);
+    const configs = 'config' in image ? [image] : Object.values(image);
+    return configs.map((c) => c.config?.Labels?.[VERSION_LABEL]).find((v) => v !== undefined);
+}
+/**
+ * Floating tags never move backwards: for each floating tag (latest, MAJOR, MAJOR.MINOR) of each
+ * repository, the version it holds now is read; a tag this release would take back to older code
+ * is left where it is, with a notice naming the version that keeps it. Returns the refs to leave.
+ * A dry run (`dryRun`) reads the same way, once, and says so where it could not look.
+ */
+async function floatingTagsToKeep(plan, runner, retry = run_retry/* DEFAULT_RETRY */.vI, dryRun = false) {
+    const keep = new Set();
+    const version = plan.release.version;
+    const floats = floatingTags(plan.release);
+    if (version === undefined || floats.length === 0)
+        return keep;
+    for (const img of plan.images) {
+        for (const repo of img.repositories) {
+            for (const tag of floats) {
+                const ref = `${repo}:${tag}`;
+                if (!img.refs.includes(ref))
+                    continue;
+                let current;
+                try {
+                    current = await currentVersion(ref, runner, retry);
+                }
+                catch (e) {
+                    const why = e.message.split('\n')[0];
+                    if (dryRun)
+                        core/* info */.pq(`Dry run: did not look which version ${ref} holds (the registry could not be read: ${why}); a real run decides`);
+                    else
+                        core/* warning */.$e(`Could not read which version ${ref} holds, so it moves as the tag rules say: ${why}`);
+                    continue;
+                }
+                const d = decideFloat(tag, version, current, plan.latest === 'true');
+                const would = dryRun ? 'would ' : '';
+                if (d.move)
+                    core/* info */.pq(`${ref} ${would}${dryRun ? 'move' : 'moves'} to ${version}: ${d.reason}`);
+                else {
+                    core/* notice */.lm(`${ref} ${dryRun ? 'would not be' : 'is not'} moved to ${version}: ${d.reason}`);
+                    keep.add(ref);
+                }
+            }
+        }
+    }
+    return keep;
 }
 
 // EXTERNAL MODULE: ./src/run/go-cache.ts + 345 modules
@@ -40492,9 +40589,13 @@ async function runPipeline(plan, runner, hooks, env) {
                 await checkTested(build, pushed, smoke, runner);
                 sources.push(pushed);
             }
+            const keep = await floatingTagsToKeep(plan, runner);
             for (const [i, img] of plan.images.entries()) {
                 const o = outcomes[i];
-                const p = await tagImage(img, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
+                const refs = img.refs.filter((r) => !keep.has(r));
+                if (o)
+                    o.tags = refs;
+                const p = await tagImage({ ...img, refs }, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
                 if (!o)
                     continue;
                 o.digest = p.digest;
@@ -40572,6 +40673,7 @@ var run_state = __nccwpck_require__(4352);
 
 
 
+
 async function main(env = process.env) {
     let plan;
     try {
@@ -40585,7 +40687,9 @@ async function main(env = process.env) {
         checkDockerfiles(plan, env.GITHUB_WORKSPACE || process.cwd());
         if (inputs.dryRun) {
             core/* info */.pq(describePlan(plan, plannedCommands(plan)));
-            setOutputs(plan, planOutcomes(plan), false);
+            // Read-only registry look-ups (docker buildx imagetools inspect), once each, with the user's config.
+            const keep = await floatingTagsToKeep(plan, new run_runner/* DockerCli */.Vo(dockerEnvOf(env)), { attempts: 1, baseDelayMs: 0 }, true);
+            setOutputs(plan, planOutcomes(plan).map((o) => ({ ...o, tags: o.tags.filter((t) => !keep.has(t)) })), false);
             core/* info */.pq('Dry run: nothing was run.');
             return;
         }
@@ -40623,7 +40727,7 @@ async function main(env = process.env) {
     });
     setOutputs(plan, res.images, res.pushed, res.pushedRefs);
     // A run that fails after pushing some tags says exactly which refs are in a registry and which not.
-    const notPushed = plan.images.flatMap((i) => i.refs).filter((r) => !res.pushedRefs.includes(r));
+    const notPushed = res.images.flatMap((i) => i.tags).filter((r) => !res.pushedRefs.includes(r));
     const partial = res.error && res.pushedRefs.length > 0
         ? `Pushed before the failure: ${res.pushedRefs.join(', ')}. Not pushed: ${notPushed.join(', ')}.`
         : '';
@@ -40713,6 +40817,10 @@ function plannedCommands(plan) {
             cmds.push((0,commands/* tagArgs */.Cj)(r, sources));
     });
     return cmds;
+}
+/** The environment of a dry run's read-only docker calls: the process's own, as strings. */
+function dockerEnvOf(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
 }
 
 

@@ -16,6 +16,7 @@ import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.j
 import { createDockerConfig } from './run/docker-config.js';
 import { maskCredentials } from './run/login.js';
 import { runPipeline } from './run/pipeline.js';
+import { floatingTagsToKeep } from './run/push.js';
 import { DockerCli } from './run/runner.js';
 import { smokePlatforms, smokeRef } from './run/smoke.js';
 import { nodeArch } from './run/qemu.js';
@@ -33,7 +34,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     checkDockerfiles(plan, env.GITHUB_WORKSPACE || process.cwd());
     if (inputs.dryRun) {
       core.info(describePlan(plan, plannedCommands(plan)));
-      setOutputs(plan, planOutcomes(plan), false);
+      // Read-only registry look-ups (docker buildx imagetools inspect), once each, with the user's config.
+      const keep = await floatingTagsToKeep(plan, new DockerCli(dockerEnvOf(env)), { attempts: 1, baseDelayMs: 0 }, true);
+      setOutputs(
+        plan,
+        planOutcomes(plan).map((o) => ({ ...o, tags: o.tags.filter((t) => !keep.has(t)) })),
+        false
+      );
       core.info('Dry run: nothing was run.');
       return;
     }
@@ -76,7 +83,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   );
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
   // A run that fails after pushing some tags says exactly which refs are in a registry and which not.
-  const notPushed = plan.images.flatMap((i) => i.refs).filter((r) => !res.pushedRefs.includes(r));
+  const notPushed = res.images.flatMap((i) => i.tags).filter((r) => !res.pushedRefs.includes(r));
   const partial =
     res.error && res.pushedRefs.length > 0
       ? `Pushed before the failure: ${res.pushedRefs.join(', ')}. Not pushed: ${notPushed.join(', ')}.`
@@ -154,4 +161,9 @@ export function plannedCommands(plan: Plan): string[][] {
     for (const r of img.refs) cmds.push(tagArgs(r, sources));
   });
   return cmds;
+}
+
+/** The environment of a dry run's read-only docker calls: the process's own, as strings. */
+function dockerEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }

@@ -46,7 +46,8 @@ function imagesOutput(images: ImageOutcome[], pushedRefs: readonly string[]): st
  */
 export function setOutputs(plan: Plan, images: ImageOutcome[], pushed: boolean, pushedRefs: readonly string[] = []): void {
   core.setOutput('version', plan.release.version ?? '');
-  core.setOutput('tags', plan.images.flatMap((i) => i.refs).join('\n'));
+  // The tags this run creates: a floating tag kept by a newer release is not among them.
+  core.setOutput('tags', images.flatMap((i) => i.tags).join('\n'));
   core.setOutput('images', imagesOutput(images, pushedRefs));
   core.setOutput('pushed', pushed ? 'true' : 'false');
   core.setOutput('pushed-tags', pushedRefs.join('\n'));

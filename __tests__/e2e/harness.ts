@@ -219,7 +219,7 @@ export function uniqueRepo(prefix: string): string {
  * The tests' own Docker config, logged in to both test registries (as a user pulling a release
  * would be): never the runner user's, which the action must leave alone.
  */
-const TEST_DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'gdp-e2e-docker-'));
+export const TEST_DOCKER_CONFIG = mkdtempSync(join(tmpdir(), 'gdp-e2e-docker-'));
 writeFileSync(
   join(TEST_DOCKER_CONFIG, 'config.json'),
   JSON.stringify({

@@ -286,6 +286,7 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   smokePlatforms: 'native',
   goCache: 'auto',
   builderEndpoints: [],
+  latest: 'auto',
   notices: [],
   ...over
 });
@@ -310,6 +311,7 @@ const engine =
       writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': INDEX }));
     if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${store === 'classic' ? CONFIG : MANIFEST}\n` };
     if (args[1] === 'imagetools' && args[2] === 'inspect') {
+      if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${args[3] ?? ''}: not found` };
       if (!args.includes('--raw')) return { stdout: JSON.stringify({ digest: INDEX }) };
       if (args[3]?.endsWith(MANIFEST)) return { stdout: JSON.stringify({ config: { digest: CONFIG, size: 10 }, layers: [{ size: 100 }] }) };
       return { stdout: JSON.stringify({ manifests: [{ digest: MANIFEST, size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
@@ -366,6 +368,25 @@ describe('pipeline with a fake runner', () => {
       ]);
     }
   );
+
+  it('a floating tag that a newer release holds is not moved back: latest stays, the version tag is made', async () => {
+    const newer = { 'linux/amd64': { config: { Labels: { 'org.opencontainers.image.version': 'v9.0.0' } } } };
+    const r = new FakeRunner(
+      engine('classic', (a) =>
+        a[2] === 'inspect' && a[3] === 'ghcr.io/example/tunnel:latest' && a[4] === '--format={{json .Image}}'
+          ? { stdout: JSON.stringify(newer) }
+          : undefined
+      )
+    );
+    const res = await runPipeline(plan(), r, hooks, env);
+    expect(res.error).toBeUndefined();
+    expect(r.calls.filter((c) => c[2] === 'create').map((c) => c[3])).toEqual([
+      '--tag=ghcr.io/example/tunnel:v2.3.1',
+      '--tag=ghcr.io/example/web:v2.3.1'
+    ]);
+    expect(res.images[0]?.tags).toEqual(['ghcr.io/example/tunnel:v2.3.1']);
+    expect(res.pushed).toBe(true);
+  });
 
   it('a pushed image that is not the one that ran: no tag at all, for any image', async () => {
     const r = new FakeRunner(

@@ -79,6 +79,7 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
     smokePlatforms: inputs.smokePlatforms,
     goCache: inputs.goCache,
     builderEndpoints: inputs.builderEndpoints,
+    latest: inputs.latest,
     notices
   };
 }

@@ -127,5 +127,7 @@ export interface Plan {
   smokePlatforms: Inputs['smokePlatforms'];
   goCache: Inputs['goCache'];
   builderEndpoints: Inputs['builderEndpoints'];
+  /** The latest input: `true` moves `latest` even backwards (floating.ts). */
+  latest: Inputs['latest'];
   notices: string[];
 }

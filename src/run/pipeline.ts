@@ -14,7 +14,7 @@ import { setupBuilder } from './builder.js';
 import { buildImages, type Builders } from './build.js';
 import { login } from './login.js';
 import { setupNodes } from './nodes.js';
-import { checkTested, pushByDigest, tagImage } from './push.js';
+import { checkTested, floatingTagsToKeep, pushByDigest, tagImage } from './push.js';
 import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
@@ -109,9 +109,12 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         await checkTested(build, pushed, smoke, runner);
         sources.push(pushed);
       }
+      const keep = await floatingTagsToKeep(plan, runner);
       for (const [i, img] of plan.images.entries()) {
         const o = outcomes[i];
-        const p = await tagImage(img, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
+        const refs = img.refs.filter((r) => !keep.has(r));
+        if (o) o.tags = refs;
+        const p = await tagImage({ ...img, refs }, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
         if (!o) continue;
         o.digest = p.digest;
         o.size = p.sizes;

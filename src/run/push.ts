@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands.js';
+import { decideFloat, floatingTags, VERSION_LABEL } from '../plan/floating.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { exportPart, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { withRetry, type RetryOptions, DEFAULT_RETRY } from './retry.js';
@@ -187,4 +188,66 @@ export async function tagImage(
     );
     return { name: img.name, digest, sizes: {}, pushedRefs };
   }
+}
+
+/**
+ * The version the image a tag names now carries (its version label): null when there is no such
+ * tag, undefined when its image has no label. Throws when the registry cannot be read.
+ */
+export async function currentVersion(ref: string, runner: Runner, retry: RetryOptions = DEFAULT_RETRY): Promise<string | null | undefined> {
+  let out: ExecResult;
+  try {
+    out = await readRegistry(ref, '--format={{json .Image}}', runner, retry);
+  } catch (e) {
+    if (/\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test((e as Error).message)) return null;
+    throw e;
+  }
+  type Config = { config?: { Labels?: Record<string, string> } };
+  const image = JSON.parse(out.stdout) as Config | Record<string, Config>;
+  const configs: Config[] = 'config' in image ? [image as Config] : Object.values(image as Record<string, Config>);
+  return configs.map((c) => c.config?.Labels?.[VERSION_LABEL]).find((v) => v !== undefined);
+}
+
+/**
+ * Floating tags never move backwards: for each floating tag (latest, MAJOR, MAJOR.MINOR) of each
+ * repository, the version it holds now is read; a tag this release would take back to older code
+ * is left where it is, with a notice naming the version that keeps it. Returns the refs to leave.
+ * A dry run (`dryRun`) reads the same way, once, and says so where it could not look.
+ */
+export async function floatingTagsToKeep(
+  plan: Plan,
+  runner: Runner,
+  retry: RetryOptions = DEFAULT_RETRY,
+  dryRun = false
+): Promise<Set<string>> {
+  const keep = new Set<string>();
+  const version = plan.release.version;
+  const floats = floatingTags(plan.release);
+  if (version === undefined || floats.length === 0) return keep;
+  for (const img of plan.images) {
+    for (const repo of img.repositories) {
+      for (const tag of floats) {
+        const ref = `${repo}:${tag}`;
+        if (!img.refs.includes(ref)) continue;
+        let current: string | null | undefined;
+        try {
+          current = await currentVersion(ref, runner, retry);
+        } catch (e) {
+          const why = (e as Error).message.split('\n')[0];
+          if (dryRun)
+            core.info(`Dry run: did not look which version ${ref} holds (the registry could not be read: ${why}); a real run decides`);
+          else core.warning(`Could not read which version ${ref} holds, so it moves as the tag rules say: ${why}`);
+          continue;
+        }
+        const d = decideFloat(tag, version, current, plan.latest === 'true');
+        const would = dryRun ? 'would ' : '';
+        if (d.move) core.info(`${ref} ${would}${dryRun ? 'move' : 'moves'} to ${version}: ${d.reason}`);
+        else {
+          core.notice(`${ref} ${dryRun ? 'would not be' : 'is not'} moved to ${version}: ${d.reason}`);
+          keep.add(ref);
+        }
+      }
+    }
+  }
+  return keep;
 }
