@@ -1,9 +1,9 @@
 // The Go cache round trip, for real, through the cache service v2 as github.com runs it: run 1
 // compiles cold and its post step saves the builder's Go cache mounts with @actions/cache (to the
 // local cache service); run 2, in a builder of its own (empty, as on a fresh hosted runner),
-// restores them before its build, and its Go compile (not a layer-cache hit: cache: none) reuses
+// restores them before its build (and run 3 again after a .go change), and its Go compile (not a layer-cache hit: cache: none) reuses
 // the restored build cache: `go build -v` lists the packages it compiles, and run 2 lists none.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -27,6 +27,8 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
   const runs: ActionRun[] = [];
   let savedByFirst: string[] = [];
   let servedToFirst = 0;
+  let servedToSecond = 0;
+  let savedBySecond: string[] = [];
   const run = (): Promise<ActionRun> =>
     runAction({
       inputs: {
@@ -53,6 +55,14 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
       runs.push(await run());
       savedByFirst = cache.entries().filter((k) => k.startsWith('gdp-go-'));
       servedToFirst = cache.served.length;
+      runs.push(await run());
+      servedToSecond = cache.served.length;
+      savedBySecond = cache.entries().filter((k) => k.startsWith('gdp-go-'));
+      // Run 3: one .go file changed, again in a builder of its own.
+      appendFileSync(
+        join(workspace, 'cmd/server/main.go'),
+        '\n// Changed exists so that the package compiles again.\nfunc Changed() int { return 3 }\n'
+      );
       runs.push(await run());
     },
     15 * 60 * 1000
@@ -86,13 +96,33 @@ describe('Go cache: saved by post, restored into an empty builder', () => {
     expect(compiledPackages(second.stdout)).toEqual([]);
     // Nothing new was compiled: its post step does not save the same cache again.
     expect(second.post?.stdout).toContain(`unchanged since ${saved}: not saved again`);
-    expect(cache.entries().filter((k) => k.startsWith('gdp-go-'))).toEqual(savedByFirst);
+    expect(savedBySecond).toEqual(savedByFirst);
+  });
+
+  it('run 3, one .go file changed, on an empty builder: the Go cache restored through v2, only the changed package compiles', () => {
+    const third = runs[2]!;
+    expect(third.status === 0 ? '' : third.stdout.split('\n').slice(-30).join('\n')).toBe('');
+    expect(third.stdout).toMatch(new RegExp(`Go cache of ${REGISTRY}/${ns}/server: restored gdp-go-`));
+    expect(compiledPackages(third.stdout)).toEqual(['example.com/tunnel/cmd/server']);
+    // Something new was compiled: its post step saves the cache again, under run 3's key.
+    expect(third.post?.stdout).toMatch(/Go cache of .*server: saved [\d.]+ MB as gdp-go-/);
+    expect(cache.entries().filter((k) => k.startsWith('gdp-go-'))).toHaveLength(2);
+    const saved = savedByFirst[0] ?? '?';
+    expect(
+      cache.served
+        .slice(servedToSecond)
+        .filter((s) => s.matched === saved || (s.op === 'download' && s.key === saved))
+        .map((s) => [s.protocol, s.op, s.hit])
+    ).toEqual([
+      ['v2', 'lookup', true],
+      ['v2', 'download', undefined]
+    ]);
   });
 
   it('both went through the cache service v2: run 1 saved with it, run 2 found the entry and downloaded it', () => {
     const saved = savedByFirst[0] ?? '?';
     const first = cache.served.slice(0, servedToFirst);
-    const second = cache.served.slice(servedToFirst);
+    const second = cache.served.slice(servedToFirst, servedToSecond);
     expect(cache.served.every((s) => s.protocol === 'v2')).toBe(true);
     // Run 1 looked for it (a miss: nothing saved yet), then saved it.
     expect(first.filter((s) => s.key === saved).map((s) => [s.op, s.hit])).toEqual([
