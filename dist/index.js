@@ -39569,6 +39569,10 @@ function partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable
 function rewritesTimestamps(img, driver) {
     return driver !== 'docker' && img.buildArgs.SOURCE_DATE_EPOCH !== undefined;
 }
+/** Pure: the driver of the builder a part runs on: a node's is the docker-container builder setupNodes made. */
+function partDriver(part, runnerDriver) {
+    return part.node ? 'docker-container' : runnerDriver;
+}
 /** Pure: the part of an image that builds a platform. */
 function partOf(parts, platform) {
     const part = parts.find((p) => p.platforms.includes(platform));
@@ -39583,13 +39587,13 @@ async function exportPart(plan, img, part, builder, output, metadataFile, runner
         silent: true,
         allowFailure: true
     });
-    core/* startGroup */.Oh(`${output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Load' : 'Push by digest'} ${img.name} for ${part.platforms.join(', ')} ${where(part)}`);
+    const what = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type];
+    const subject = `${img.name} for ${part.platforms.join(', ')} ${where(part)}`;
+    core/* startGroup */.Oh(`${what} ${subject}`);
     core/* info */.pq(`${result.stdout}${result.stderr}`);
     core/* endGroup */.N4();
     if (result.exitCode !== 0) {
-        const what = output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Loading' : 'Push by digest';
-        const err = new Error(`${what} of ${img.name} for ${part.platforms.join(', ')} ${where(part)} failed (exit code ${result.exitCode}): ${(0,run_runner/* lastLines */.w$)(result.stderr, 1)}\n${(0,run_runner/* lastLines */.w$)(result.stderr, 15)}`);
-        throw err;
+        throw new Error(`${what === 'Load' ? 'Loading' : what} of ${subject} failed (exit code ${result.exitCode}): ${(0,run_runner/* lastLines */.w$)(result.stderr, 1)}\n${(0,run_runner/* lastLines */.w$)(result.stderr, 15)}`);
     }
     let metadata = {};
     try {
@@ -40225,7 +40229,7 @@ async function pushByDigest(plan, build, builders, runner, tmp, retry = run_retr
     const repository = img.repositories[0] ?? img.name;
     const sources = [];
     for (const [j, part] of build.parts.entries()) {
-        const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+        const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
         const { metadata } = await (0,run_retry/* withRetry */.bD)(`Pushing ${img.name} (${part.platforms.join(', ')}) by digest`, () => exportPart(plan, img, part, builders.runner.name, { type: 'push-by-digest', repository, rewriteTimestamp }, (0,external_node_path_.join)(tmp, `push-${j}.json`), runner), retry);
         const digest = metadata['containerimage.digest'];
         if (typeof digest !== 'string')
@@ -40238,11 +40242,10 @@ async function pushByDigest(plan, build, builders, runner, tmp, retry = run_retr
 /**
  * Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image
  * that ran: the engine's image ID is that manifest's digest (containerd image store) or its config
- * digest (classic store). Returns one line per platform, for the log and the summary.
+ * digest (classic store), and logs it.
  */
 async function checkTested(build, sources, tested, runner, retry = run_retry/* DEFAULT_RETRY */.vI) {
     const img = build.image;
-    const proven = {};
     for (const t of tested) {
         if (t.image !== img.name || t.status !== 'passed' || !t.imageId)
             continue;
@@ -40260,9 +40263,7 @@ async function checkTested(build, sources, tested, runner, retry = run_retry/* D
             throw new Error(`${img.name} ${t.platform}: the image pushed by digest (manifest ${manifest}, config ${config ?? 'none'}) is not the image that was smoke-tested (image ID ${t.imageId}). Nothing was tagged.`);
         }
         core/* info */.pq(`${img.name} ${t.platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${t.imageId})`);
-        proven[t.platform] = t.imageId;
     }
-    return proven;
 }
 /** Creates every tag of an image from what was pushed by digest, then reads the result back. */
 async function tagImage(img, sources, runner, pushed, retry = run_retry/* DEFAULT_RETRY */.vI) {
@@ -40460,7 +40461,7 @@ async function loadPlatform(plan, build, platform, builders, runner, tmp) {
     const part = { ...partOf(build.parts, platform), platforms: [platform] };
     const name = smokeRef(img);
     const dest = part.node ? (0,external_node_path_.join)(tmp, 'load.tar') : undefined;
-    const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+    const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
     await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, (0,external_node_path_.join)(tmp, 'load.json'), runner);
     if (dest)
         await runner.docker(['load', `--input=${dest}`], { silent: true });
@@ -40782,7 +40783,7 @@ function plannedCommands(plan) {
     for (const n of nodes)
         cmds.push(...nodeSetupArgs(n));
     const cache = plan.cache !== 'none';
-    const rewrite = (img, part) => rewritesTimestamps(img, part.node ? 'docker-container' : plan.builder);
+    const rewrite = (img, part) => rewritesTimestamps(img, partDriver(part, plan.builder));
     const parts = plan.images.map((img) => splitPlatforms(img.platforms, nodes));
     plan.images.forEach((img, i) => {
         for (const part of parts[i] ?? [])

@@ -7,7 +7,7 @@ import { applyChecks } from './plan/check.js';
 import { gitCommitTime, readEventContext } from './context.js';
 import { checkImageFiles, readInputs } from './inputs.js';
 import { loginArgs, smokeRunArgs, tagArgs } from './plan/commands.js';
-import { partArgs, partOf, rewritesTimestamps } from './run/build.js';
+import { partArgs, partDriver, partOf, rewritesTimestamps } from './run/build.js';
 import { nodeContexts, nodeSetupArgs, splitPlatforms, type BuildPart } from './run/nodes.js';
 import { cacheService } from './plan/cache-service.js';
 import { buildPlan } from './plan/plan.js';
@@ -131,7 +131,7 @@ export function plannedCommands(plan: Plan): string[][] {
   const nodes = nodeContexts(plan.builderEndpoints);
   for (const n of nodes) cmds.push(...nodeSetupArgs(n));
   const cache = plan.cache !== 'none';
-  const rewrite = (img: PlannedImage, part: BuildPart): boolean => rewritesTimestamps(img, part.node ? 'docker-container' : plan.builder);
+  const rewrite = (img: PlannedImage, part: BuildPart): boolean => rewritesTimestamps(img, partDriver(part, plan.builder));
   const parts = plan.images.map((img) => splitPlatforms(img.platforms, nodes));
   plan.images.forEach((img, i) => {
     for (const part of parts[i] ?? []) cmds.push(partArgs(plan, img, part, '<builder>', { type: 'cacheonly' }, '<tmp>/build.json', cache));

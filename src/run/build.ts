@@ -96,6 +96,11 @@ export function rewritesTimestamps(img: PlannedImage, driver: string): boolean {
   return driver !== 'docker' && img.buildArgs.SOURCE_DATE_EPOCH !== undefined;
 }
 
+/** Pure: the driver of the builder a part runs on: a node's is the docker-container builder setupNodes made. */
+export function partDriver(part: BuildPart, runnerDriver: string): string {
+  return part.node ? 'docker-container' : runnerDriver;
+}
+
 /** Pure: the part of an image that builds a platform. */
 export function partOf(parts: BuildPart[], platform: string): BuildPart {
   const part = parts.find((p) => p.platforms.includes(platform));
@@ -120,17 +125,15 @@ export async function exportPart(
     silent: true,
     allowFailure: true
   });
-  core.startGroup(
-    `${output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Load' : 'Push by digest'} ${img.name} for ${part.platforms.join(', ')} ${where(part)}`
-  );
+  const what = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type];
+  const subject = `${img.name} for ${part.platforms.join(', ')} ${where(part)}`;
+  core.startGroup(`${what} ${subject}`);
   core.info(`${result.stdout}${result.stderr}`);
   core.endGroup();
   if (result.exitCode !== 0) {
-    const what = output.type === 'cacheonly' ? 'Build' : output.type === 'load' ? 'Loading' : 'Push by digest';
-    const err = new Error(
-      `${what} of ${img.name} for ${part.platforms.join(', ')} ${where(part)} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 1)}\n${lastLines(result.stderr, 15)}`
+    throw new Error(
+      `${what === 'Load' ? 'Loading' : what} of ${subject} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 1)}\n${lastLines(result.stderr, 15)}`
     );
-    throw err;
   }
   let metadata: Record<string, unknown> = {};
   try {

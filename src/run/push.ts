@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands.js';
 import { decideFloat, floatingTags, VERSION_LABEL } from '../plan/floating.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-import { exportPart, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
+import { exportPart, partDriver, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { withRetry, type RetryOptions, DEFAULT_RETRY } from './retry.js';
 import type { ExecResult, Runner } from './runner.js';
 import type { SmokeResult } from './smoke.js';
@@ -99,7 +99,7 @@ export async function pushByDigest(
   const repository = img.repositories[0] ?? img.name;
   const sources: string[] = [];
   for (const [j, part] of build.parts.entries()) {
-    const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+    const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
     const { metadata } = await withRetry(
       `Pushing ${img.name} (${part.platforms.join(', ')}) by digest`,
       () =>
@@ -126,7 +126,7 @@ export async function pushByDigest(
 /**
  * Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image
  * that ran: the engine's image ID is that manifest's digest (containerd image store) or its config
- * digest (classic store). Returns one line per platform, for the log and the summary.
+ * digest (classic store), and logs it.
  */
 export async function checkTested(
   build: BuildResult,
@@ -134,9 +134,8 @@ export async function checkTested(
   tested: SmokeResult[],
   runner: Runner,
   retry: RetryOptions = DEFAULT_RETRY
-): Promise<Record<string, string>> {
+): Promise<void> {
   const img = build.image;
-  const proven: Record<string, string> = {};
   for (const t of tested) {
     if (t.image !== img.name || t.status !== 'passed' || !t.imageId) continue;
     const source = sources[build.parts.findIndex((p) => p.platforms.includes(t.platform))];
@@ -155,9 +154,7 @@ export async function checkTested(
     core.info(
       `${img.name} ${t.platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${t.imageId})`
     );
-    proven[t.platform] = t.imageId;
   }
-  return proven;
 }
 
 /** Creates every tag of an image from what was pushed by digest, then reads the result back. */

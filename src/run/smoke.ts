@@ -9,7 +9,7 @@ import { smokeRunArgs } from '../plan/commands.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { archOf } from '../plan/platforms.js';
 import { nodeArch } from './qemu.js';
-import { exportPart, partOf, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
+import { exportPart, partDriver, partOf, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { lastLines, type Runner } from './runner.js';
 
 export type SmokeStatus = 'passed' | 'skipped' | 'failed';
@@ -51,7 +51,7 @@ export async function loadPlatform(
   const part = { ...partOf(build.parts, platform), platforms: [platform] };
   const name = smokeRef(img);
   const dest = part.node ? join(tmp, 'load.tar') : undefined;
-  const rewriteTimestamp = rewritesTimestamps(img, part.node ? 'docker-container' : builders.runner.driver);
+  const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
   await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, join(tmp, 'load.json'), runner);
   if (dest) await runner.docker(['load', `--input=${dest}`], { silent: true });
   return (await runner.docker(['image', 'inspect', '--format={{.Id}}', name], { silent: true })).stdout.trim();
