@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { posix, relative, resolve, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { BuilderEndpoint, ImageInput, Inputs, RegistryLogin, SmokeSpec, Tristate } from './plan/types.js';
+import type { BuilderEndpoint, ImageInput, Inputs, RegistryLogin, SmokeSpec, SmokeWait, Tristate } from './plan/types.js';
 
 export class InputError extends Error {
   constructor(input: string, value: unknown, expected: string) {
@@ -17,6 +17,8 @@ export type InputGetter = (name: string) => string;
 
 export const DEFAULT_PLATFORMS = ['linux/amd64', 'linux/arm64'];
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 60;
+/** How long the image's own command (a server) must stay up, with no HEALTHCHECK and no `http`. */
+export const DEFAULT_UP_SECONDS = 5;
 
 /** Platforms BuildKit can build for Linux, written as buildx expects them. */
 const KNOWN_PLATFORMS = new Set([
@@ -51,7 +53,8 @@ const IMAGE_KEYS = new Set([
   'smoke',
   'cache-scope'
 ]);
-const SMOKE_KEYS = new Set(['args', 'entrypoint', 'env', 'expect', 'timeout-seconds']);
+const SMOKE_KEYS = new Set(['args', 'entrypoint', 'env', 'expect', 'timeout-seconds', 'up-seconds', 'http']);
+const HTTP_KEYS = new Set(['port', 'path', 'status']);
 const REGISTRY_KEYS = new Set(['registry', 'username', 'password']);
 
 const IMAGES_SHAPE =
@@ -80,8 +83,27 @@ export function readInputs(get: InputGetter): Inputs {
     smokePlatforms: oneOf('smoke-platforms', get('smoke-platforms'), ['native', 'all'] as const, 'native'),
     dryRun: bool('dry-run', get('dry-run'), false),
     goCache: oneOf('go-cache', get('go-cache'), ['auto', 'false'] as const, 'auto'),
-    builderEndpoints: parseBuilderEndpoints(get('builder-endpoints'))
+    builderEndpoints: parseBuilderEndpoints(get('builder-endpoints')),
+    ...parseMode(get)
   };
+}
+
+/** mode, and build-platforms (only with mode: platform); builder-endpoints only with mode: publish. */
+function parseMode(get: InputGetter): Pick<Inputs, 'mode' | 'buildPlatforms'> {
+  const mode = oneOf('mode', get('mode'), ['publish', 'platform', 'merge'] as const, 'publish');
+  const raw = get('build-platforms');
+  if (raw.trim() !== '' && mode !== 'platform') {
+    throw new InputError('build-platforms', raw, `nothing unless mode is "platform" (mode is "${mode}")`);
+  }
+  if (mode !== 'publish' && get('builder-endpoints').trim() !== '') {
+    throw new InputError(
+      'builder-endpoints',
+      get('builder-endpoints'),
+      `nothing with mode "${mode}" (each runner of the matrix builds its own platforms; mode: publish uses build nodes)`
+    );
+  }
+  if (raw.trim() === '') return { mode };
+  return { mode, buildPlatforms: parsePlatforms('build-platforms', raw, []) };
 }
 
 export function parseImages(raw: string): ImageInput[] {
@@ -166,16 +188,18 @@ export function checkImageFiles(images: ImageInput[], workspace: string): void {
 }
 
 export function parseSmoke(where: string, v: unknown): SmokeSpec {
+  const up: SmokeWait = { kind: 'up', seconds: DEFAULT_UP_SECONDS };
   const base = { env: {}, timeoutSeconds: DEFAULT_SMOKE_TIMEOUT_SECONDS };
-  if (v === undefined || v === null || v === true) return { enabled: true, args: [], ...base };
+  if (v === undefined || v === null || v === true) return { enabled: true, args: [], ...base, wait: up };
   if (v === false) return { enabled: false };
-  if (typeof v === 'string') return { enabled: true, args: splitArgs(where, v), ...base };
-  if (Array.isArray(v)) return { enabled: true, args: argList(where, v), ...base };
+  const exit: SmokeWait = { kind: 'exit' };
+  if (typeof v === 'string') return { enabled: true, args: splitArgs(where, v), ...base, wait: exit };
+  if (Array.isArray(v)) return { enabled: true, args: argList(where, v), ...base, wait: exit };
   if (!isMap(v))
     throw new InputError(
       where,
       v,
-      'false, a command string, a list of arguments, or a map {args, entrypoint, env, expect, timeout-seconds}'
+      'false, a command string, a list of arguments, or a map {args, entrypoint, env, expect, timeout-seconds, up-seconds, http}'
     );
   for (const k of Object.keys(v)) {
     if (!SMOKE_KEYS.has(k)) throw new InputError(`${where}.${k}`, k, `one of the keys ${[...SMOKE_KEYS].join(', ')}`);
@@ -189,8 +213,22 @@ export function parseSmoke(where: string, v: unknown): SmokeSpec {
           ? argList(`${where}.args`, v.args)
           : undefined;
   if (!args) throw new InputError(`${where}.args`, v.args, 'a command string or a list of arguments');
-  const spec: SmokeSpec = { enabled: true, args, env: stringMap(`${where}.env`, v.env), timeoutSeconds: DEFAULT_SMOKE_TIMEOUT_SECONDS };
   const entrypoint = optString(`${where}.entrypoint`, v.entrypoint);
+  const timeoutSeconds = positiveSeconds(`${where}.timeout-seconds`, v['timeout-seconds']) ?? DEFAULT_SMOKE_TIMEOUT_SECONDS;
+  const upSeconds = positiveSeconds(`${where}.up-seconds`, v['up-seconds']);
+  if (upSeconds !== undefined && v.http !== undefined) {
+    throw new InputError(`${where}.up-seconds`, v['up-seconds'], `nothing beside ${where}.http (a server passes when its port answers)`);
+  }
+  let wait: SmokeWait;
+  if (v.http !== undefined) wait = parseHttp(`${where}.http`, v.http);
+  else if (upSeconds !== undefined) {
+    if (upSeconds >= timeoutSeconds) {
+      throw new InputError(`${where}.up-seconds`, v['up-seconds'], `fewer seconds than timeout-seconds (${timeoutSeconds})`);
+    }
+    wait = { kind: 'up', seconds: upSeconds };
+  } else if (args.length > 0 || entrypoint !== undefined) wait = exit;
+  else wait = { kind: 'up', seconds: Math.min(DEFAULT_UP_SECONDS, timeoutSeconds / 2) };
+  const spec: SmokeSpec = { enabled: true, args, env: stringMap(`${where}.env`, v.env), timeoutSeconds, wait };
   if (entrypoint !== undefined) spec.entrypoint = entrypoint;
   const expect = optString(`${where}.expect`, v.expect);
   if (expect !== undefined) {
@@ -201,14 +239,43 @@ export function parseSmoke(where: string, v: unknown): SmokeSpec {
     }
     spec.expect = expect;
   }
-  if (v['timeout-seconds'] !== undefined) {
-    const t = Number(v['timeout-seconds']);
-    if (typeof v['timeout-seconds'] === 'boolean' || !Number.isFinite(t) || t <= 0) {
-      throw new InputError(`${where}.timeout-seconds`, v['timeout-seconds'], 'a positive number of seconds');
-    }
-    spec.timeoutSeconds = t;
-  }
   return spec;
+}
+
+function positiveSeconds(where: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Number(v);
+  if (typeof v === 'boolean' || v === null || v === '' || !Number.isFinite(t) || t <= 0) {
+    throw new InputError(where, v, 'a positive number of seconds');
+  }
+  return t;
+}
+
+/** `http: 8080` or `http: {port, path, status}`. */
+function parseHttp(where: string, v: unknown): SmokeWait {
+  const m = isMap(v) ? v : { port: v };
+  for (const k of Object.keys(m)) {
+    if (!HTTP_KEYS.has(k)) throw new InputError(`${where}.${k}`, k, `one of the keys ${[...HTTP_KEYS].join(', ')}`);
+  }
+  const port = wholeNumber(m.port);
+  if (port === undefined || port < 1 || port > 65535) {
+    throw new InputError(`${where}.port`, m.port, 'the container port to probe, a whole number from 1 to 65535 (e.g. 8080)');
+  }
+  const path = m.path === undefined ? '/' : m.path;
+  if (typeof path !== 'string' || !path.startsWith('/') || /[\s#]/.test(path)) {
+    throw new InputError(`${where}.path`, path, 'a URL path starting with "/", with no spaces, e.g. /healthz');
+  }
+  const status = m.status === undefined ? 200 : wholeNumber(m.status);
+  if (status === undefined || status < 100 || status > 599) {
+    throw new InputError(`${where}.status`, m.status, 'an HTTP status code from 100 to 599');
+  }
+  return { kind: 'http', port, path, status };
+}
+
+function wholeNumber(v: unknown): number | undefined {
+  if (typeof v !== 'number' && (typeof v !== 'string' || !/^\d+$/.test(v.trim()))) return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) ? n : undefined;
 }
 
 export function parsePlatforms(input: string, raw: string, fallback: string[]): string[] {

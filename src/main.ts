@@ -11,6 +11,7 @@ import { partArgs, partDriver, partOf, rewritesTimestamps } from './run/build.js
 import { nodeContexts, nodeSetupArgs, splitPlatforms, type BuildPart } from './run/nodes.js';
 import { cacheService } from './plan/cache-service.js';
 import { buildPlan } from './plan/plan.js';
+import { indexAnnotations } from './plan/labels.js';
 import type { Plan, PlannedImage } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
 import { createDockerConfig } from './run/docker-config.js';
@@ -18,6 +19,7 @@ import { maskCredentials } from './run/login.js';
 import { runPipeline } from './run/pipeline.js';
 import { floatingTagsToKeep } from './run/push.js';
 import { DockerCli } from './run/runner.js';
+import { actionsCache } from './run/go-cache.js';
 import { smokePlatforms, smokeRef } from './run/smoke.js';
 import { nodeArch } from './run/qemu.js';
 import { loadState, saveState } from './run/state.js';
@@ -29,8 +31,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     maskCredentials(inputs.registries);
     checkImageFiles(inputs.images, env.GITHUB_WORKSPACE || process.cwd());
     const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
-    plan = buildPlan(inputs, readEventContext(env, commitTime));
+    plan = buildPlan(inputs, readEventContext(env, commitTime), nodeArch());
     for (const n of plan.notices) core.notice(n);
+    if (plan.mode !== 'publish' && plan.push && !inputs.dryRun) checkHandoffPossible(plan.mode, env);
     checkDockerfiles(plan, env.GITHUB_WORKSPACE || process.cwd());
     if (inputs.dryRun) {
       core.info(describePlan(plan, plannedCommands(plan)));
@@ -78,7 +81,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       runId: env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid),
       ghaCache: cacheService(env),
       tempDir: env.RUNNER_TEMP,
-      workspace: env.GITHUB_WORKSPACE || process.cwd()
+      workspace: env.GITHUB_WORKSPACE || process.cwd(),
+      workflowRun: { id: env.GITHUB_RUN_ID ?? '', attempt: env.GITHUB_RUN_ATTEMPT || '1', sha: env.GITHUB_SHA ?? '' }
     }
   );
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
@@ -92,7 +96,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     ? `Failed: ${res.error.message.split('\n')[0]}${partial ? ` ${partial}` : ''}`
     : res.pushed
       ? 'Pushed.'
-      : `Not pushed: ${plan.pushReason}.`;
+      : plan.push && plan.mode === 'platform'
+        ? 'Pushed by digest, untagged: the merge job (mode: merge) tags every image once every platform run has passed.'
+        : `Not pushed: ${plan.pushReason}.`;
   try {
     await writeSummary(plan, res.images, note, res.pushedRefs);
   } catch (e) {
@@ -102,6 +108,22 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (partial) core.error(partial);
     core.setFailed(res.error.message);
   }
+}
+
+/**
+ * mode platform and merge carry the digests through the run's GitHub Actions cache, under the
+ * workflow run's ID: without either, fail before anything runs.
+ */
+function checkHandoffPossible(mode: Plan['mode'], env: NodeJS.ProcessEnv): void {
+  const missing = [
+    env.GITHUB_RUN_ID ? '' : 'GITHUB_RUN_ID',
+    env.GITHUB_SHA ? '' : 'GITHUB_SHA',
+    actionsCache.available() ? '' : `the GitHub Actions cache service (${cacheService(env).reason})`
+  ].filter(Boolean);
+  if (missing.length === 0) return;
+  throw new Error(
+    `Input "mode": "${mode}" is not valid here. Expected a workflow run with ${missing.join(' and ')}: the platform runs hand their digests to the merge job through the run's Actions cache. Use mode: publish outside a matrix.`
+  );
 }
 
 /**
@@ -128,6 +150,20 @@ function checkDockerfiles(plan: Plan, workspace: string): void {
 export function plannedCommands(plan: Plan): string[][] {
   const cmds: string[][] = [];
   if (plan.push) for (const r of plan.registries) cmds.push(loginArgs(r.registry, r.username));
+  const tag = (img: PlannedImage, sources: string[]): void => {
+    for (const r of img.refs) cmds.push(tagArgs(r, sources, indexAnnotations(img.labels)));
+  };
+  if (plan.mode === 'merge') {
+    // The digests come from the platform runs' records (the Actions cache), one per platform.
+    if (plan.push)
+      plan.images.forEach((img) =>
+        tag(
+          img,
+          img.platforms.map((p) => `${img.repositories[0] ?? img.name}@<digest of ${p}>`)
+        )
+      );
+    return cmds;
+  }
   const nodes = nodeContexts(plan.builderEndpoints);
   for (const n of nodes) cmds.push(...nodeSetupArgs(n));
   const cache = plan.cache !== 'none';
@@ -156,10 +192,13 @@ export function plannedCommands(plan: Plan): string[][] {
       cmds.push(partArgs(plan, img, part, '<builder>', output, `<tmp>/push-${j}.json`, false));
     });
   });
-  plan.images.forEach((img, i) => {
-    const sources = (parts[i] ?? []).map((_, j) => `${img.repositories[0] ?? img.name}@<digest${j ? `-${j + 1}` : ''}>`);
-    for (const r of img.refs) cmds.push(tagArgs(r, sources));
-  });
+  if (plan.mode === 'platform') return cmds; // the merge job tags
+  plan.images.forEach((img, i) =>
+    tag(
+      img,
+      (parts[i] ?? []).map((_, j) => `${img.repositories[0] ?? img.name}@<digest${j ? `-${j + 1}` : ''}>`)
+    )
+  );
   return cmds;
 }
 

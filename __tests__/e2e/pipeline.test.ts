@@ -41,7 +41,7 @@ describe('pipeline', () => {
         ref: 'refs/tags/v2.3.1'
       });
       expect(run.status).toBe(1);
-      expect(run.stdout).toContain(`::error::Smoke test failed: image ${REGISTRY}/${ns}/server, platform linux/amd64, exit code 3`);
+      expect(run.stdout).toContain(`::error::Smoke test failed: image ${REGISTRY}/${ns}/server, platform linux/amd64: exited with code 3`);
       expect(run.stdout).toContain('server: failing on purpose');
       expect(run.stdout).toContain('Nothing was pushed');
       expect(run.outputs.pushed).toBe('false');

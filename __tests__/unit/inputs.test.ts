@@ -20,7 +20,7 @@ describe('readInputs', () => {
           context: '.',
           buildArgs: {},
           labels: {},
-          smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60 }
+          smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'up', seconds: 5 } }
         }
       ],
       platforms: ['linux/amd64', 'linux/arm64'],
@@ -36,7 +36,8 @@ describe('readInputs', () => {
       smokePlatforms: 'native',
       dryRun: false,
       goCache: 'auto',
-      builderEndpoints: []
+      builderEndpoints: [],
+      mode: 'publish'
     });
   });
 
@@ -165,14 +166,39 @@ describe('readInputs', () => {
 });
 
 describe('parseSmoke', () => {
+  const exit = { kind: 'exit' };
+  const up = (seconds: number) => ({ kind: 'up', seconds });
   it.each([
-    [undefined, { enabled: true, args: [], env: {}, timeoutSeconds: 60 }],
+    // No smoke key: the image's own command, which may be a server.
+    [undefined, { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: up(5) }],
     [false, { enabled: false }],
-    ['ls -la "/usr/local/bin/a b"', { enabled: true, args: ['ls', '-la', '/usr/local/bin/a b'], env: {}, timeoutSeconds: 60 }],
-    [['--version', 1], { enabled: true, args: ['--version', '1'], env: {}, timeoutSeconds: 60 }],
+    // A command the user gives must exit 0.
+    ['ls -la "/usr/local/bin/a b"', { enabled: true, args: ['ls', '-la', '/usr/local/bin/a b'], env: {}, timeoutSeconds: 60, wait: exit }],
+    [['--version', 1], { enabled: true, args: ['--version', '1'], env: {}, timeoutSeconds: 60, wait: exit }],
     [
       { args: '--check', entrypoint: '/bin/sh', env: { A: 1 }, expect: '^ok$', 'timeout-seconds': 5 },
-      { enabled: true, args: ['--check'], entrypoint: '/bin/sh', env: { A: '1' }, expect: '^ok$', timeoutSeconds: 5 }
+      { enabled: true, args: ['--check'], entrypoint: '/bin/sh', env: { A: '1' }, expect: '^ok$', timeoutSeconds: 5, wait: exit }
+    ],
+    [{ entrypoint: '/bin/true' }, { enabled: true, args: [], entrypoint: '/bin/true', env: {}, timeoutSeconds: 60, wait: exit }],
+    // A map with no command: the image's own command again; a short timeout halves up-seconds.
+    [{ env: { PORT: 8080 } }, { enabled: true, args: [], env: { PORT: '8080' }, timeoutSeconds: 60, wait: up(5) }],
+    [{ 'timeout-seconds': 4 }, { enabled: true, args: [], env: {}, timeoutSeconds: 4, wait: up(2) }],
+    // up-seconds turns a given command into a server too.
+    [
+      { args: ['--listen=:8080'], 'up-seconds': 2 },
+      { enabled: true, args: ['--listen=:8080'], env: {}, timeoutSeconds: 60, wait: up(2) }
+    ],
+    [{ http: 8080 }, { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'http', port: 8080, path: '/', status: 200 } }],
+    [
+      { args: '--listen=:9000', http: { port: '9000', path: '/healthz', status: 204 }, expect: 'listening', 'timeout-seconds': 20 },
+      {
+        enabled: true,
+        args: ['--listen=:9000'],
+        env: {},
+        expect: 'listening',
+        timeoutSeconds: 20,
+        wait: { kind: 'http', port: 9000, path: '/healthz', status: 204 }
+      }
     ]
   ])('%j', (input, spec) => {
     expect(parseSmoke('images[0].smoke', input)).toEqual(spec);
@@ -183,7 +209,16 @@ describe('parseSmoke', () => {
     [{ 'timeout-seconds': 'soon' }, /timeout-seconds": "soon"/],
     [{ expect: '(' }, /expect": "\(".*regular expression/],
     [{ command: 'x' }, /smoke\.command/],
-    ['echo "unbalanced', /balanced quotes/]
+    ['echo "unbalanced', /balanced quotes/],
+    [{ 'up-seconds': -1 }, /smoke\.up-seconds": "-1".*positive number/],
+    [{ 'up-seconds': 30, 'timeout-seconds': 30 }, /smoke\.up-seconds": "30".*fewer seconds than timeout-seconds \(30\)/],
+    [{ 'up-seconds': 3, http: 80 }, /smoke\.up-seconds".*nothing beside images\[0\]\.smoke\.http/],
+    [{ http: 'eighty' }, /smoke\.http\.port": "eighty".*container port to probe, a whole number from 1 to 65535/],
+    [{ http: { port: 70000 } }, /smoke\.http\.port": "70000"/],
+    [{ http: { port: 8.5 } }, /smoke\.http\.port": "8\.5"/],
+    [{ http: { port: 80, path: 'healthz' } }, /smoke\.http\.path": "healthz".*starting with "\/"/],
+    [{ http: { port: 80, status: 'ok' } }, /smoke\.http\.status": "ok".*HTTP status code/],
+    [{ http: { port: 80, host: 'x' } }, /smoke\.http\.host".*one of the keys port, path, status/]
   ])('rejects %j', (input, msg) => {
     expect(() => parseSmoke('images[0].smoke', input)).toThrow(msg);
   });

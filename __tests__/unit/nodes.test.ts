@@ -86,7 +86,7 @@ describe('the dry run of a split build', () => {
       dockerfile: 'Dockerfile',
       context: '.',
       platforms: ['linux/amd64', 'linux/arm64'],
-      smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 5 },
+      smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 5, wait: { kind: 'up', seconds: 2.5 } },
       cacheScope: 'a'
     } as unknown as PlannedImage;
     const plan = {
@@ -112,7 +112,7 @@ describe('the dry run of a split build', () => {
       /^--context=gdp-node-[0-9a-f]{12} buildx build .*--platform=linux\/arm64 .*--output=type=docker,name=ghcr.io\/o\/a:v1,dest=<tmp>\/load.tar,rewrite-timestamp=true --provenance=false/
     );
     expect(cmds[7]).toBe('load --input=<tmp>/load.tar');
-    expect(cmds[8]).toBe('run --rm --name=<container> --platform=linux/arm64 --pull=never ghcr.io/o/a:v1');
+    expect(cmds[8]).toBe('run --detach --name=<container> --platform=linux/arm64 --pull=never ghcr.io/o/a:v1');
     expect(cmds[10]).toMatch(/^--context=gdp-node-[0-9a-f]{12} buildx build .*push-by-digest=true/);
     expect(cmds[11]).toBe('buildx imagetools create --tag=ghcr.io/o/a:v1 ghcr.io/o/a@<digest> ghcr.io/o/a@<digest-2>');
   });

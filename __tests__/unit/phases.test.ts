@@ -11,6 +11,7 @@ import { platformManifest, platformSizes } from '../../src/run/push.js';
 import { emulatedPlatforms } from '../../src/plan/platforms.js';
 import { BINFMT_IMAGE, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
 import { summaryRows } from '../../src/report.js';
+import { indexAnnotations } from '../../src/plan/labels.js';
 import { isTransient, withRetry } from '../../src/run/retry.js';
 import type { ExecResult } from '../../src/run/runner.js';
 import { FakeRunner } from '../support/fake-runner.js';
@@ -25,7 +26,7 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   platforms: ['linux/amd64', 'linux/arm64'],
   buildArgs: { VERSION: 'v2.3.1' },
   labels: { 'org.opencontainers.image.version': 'v2.3.1' },
-  smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60 },
+  smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } },
   cacheScope: 'ghcr.io-example-tunnel',
   ...over
 });
@@ -125,6 +126,34 @@ describe('command lines', () => {
     expect(tagArgs('r/a:1', ['r/a@sha256:1', 'r/a@sha256:2']).slice(4)).toEqual(['r/a@sha256:1', 'r/a@sha256:2']);
   });
 
+  it('tags carry index annotations from the OCI labels, values as they are (commas, spaces)', () => {
+    const labels = {
+      'org.opencontainers.image.title': 'tunnel',
+      'org.opencontainers.image.description': 'A tunnel, over WebSocket',
+      'org.opencontainers.image.source': 'https://github.com/example/tunnel',
+      'org.opencontainers.image.url': 'https://github.com/example/tunnel',
+      'org.opencontainers.image.version': 'v2.3.1',
+      'org.opencontainers.image.revision': 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+      'org.opencontainers.image.licenses': 'MIT',
+      'org.opencontainers.image.created': '2026-11-20T10:00:00Z',
+      'com.example.team': 'edge'
+    };
+    expect(tagArgs('r/a:1', ['r/a@sha256:1'], indexAnnotations(labels))).toEqual([
+      'buildx',
+      'imagetools',
+      'create',
+      '--tag=r/a:1',
+      '--annotation=index:org.opencontainers.image.description=A tunnel, over WebSocket',
+      '--annotation=index:org.opencontainers.image.source=https://github.com/example/tunnel',
+      '--annotation=index:org.opencontainers.image.version=v2.3.1',
+      '--annotation=index:org.opencontainers.image.revision=a94a8fe5ccb19ba61c4c0873d391e987982fbbd3',
+      '--annotation=index:org.opencontainers.image.licenses=MIT',
+      '--annotation=index:org.opencontainers.image.created=2026-11-20T10:00:00Z',
+      'r/a@sha256:1'
+    ]);
+    expect(indexAnnotations({ 'org.opencontainers.image.description': '' })).toEqual({});
+  });
+
   it('timestamps are rewritten when SOURCE_DATE_EPOCH is set and the driver can (not the docker driver)', () => {
     const dated = img({ buildArgs: { SOURCE_DATE_EPOCH: '1700000000' } });
     expect(rewritesTimestamps(dated, 'docker-container')).toBe(true);
@@ -141,12 +170,12 @@ describe('command lines', () => {
       smokeRunArgs(
         'a/b:1',
         'linux/arm64',
-        { enabled: true, args: ['-x', '$(id)'], env: { K: 'v' }, entrypoint: '/bin/sh', timeoutSeconds: 1 },
+        { enabled: true, args: ['-x', '$(id)'], env: { K: 'v' }, entrypoint: '/bin/sh', timeoutSeconds: 1, wait: { kind: 'exit' } },
         'c1'
       )
     ).toEqual([
       'run',
-      '--rm',
+      '--detach',
       '--name=c1',
       '--platform=linux/arm64',
       '--pull=never',
@@ -156,6 +185,14 @@ describe('command lines', () => {
       '-x',
       '$(id)'
     ]);
+    expect(
+      smokeRunArgs(
+        'a/b:1',
+        'linux/amd64',
+        { enabled: true, args: [], env: {}, timeoutSeconds: 9, wait: { kind: 'http', port: 8080, path: '/', status: 200 } },
+        'c2'
+      )
+    ).toEqual(['run', '--detach', '--name=c2', '--platform=linux/amd64', '--pull=never', '--publish=127.0.0.1::8080', 'a/b:1']);
     expect(loginArgs('ghcr.io', 'me')).toEqual(['login', '--username=me', '--password-stdin', 'ghcr.io']);
   });
 });
@@ -288,10 +325,13 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   builderEndpoints: [],
   latest: 'auto',
   notices: [],
+  mode: 'publish',
+  handoffScope: '0123456789ab',
   ...over
 });
 
 const INDEX = `sha256:${'1'.repeat(64)}`;
+const VERSION_ANNOTATION = '--annotation=index:org.opencontainers.image.version=v2.3.1';
 const MANIFEST = `sha256:${'2'.repeat(64)}`;
 const CONFIG = `sha256:${'3'.repeat(64)}`;
 
@@ -309,6 +349,7 @@ const engine =
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
     if (metadata && args.some((a) => a.includes('push-by-digest=true')))
       writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': INDEX }));
+    if (args[0] === 'container' && args[1] === 'inspect') return { stdout: '{"Status":"exited","ExitCode":0}' };
     if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${store === 'classic' ? CONFIG : MANIFEST}\n` };
     if (args[1] === 'imagetools' && args[2] === 'inspect') {
       if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${args[3] ?? ''}: not found` };
@@ -325,7 +366,7 @@ const kinds = (r: FakeRunner): string[] =>
     const out = c.find((a) => a.startsWith('--output='));
     if (out) return out.includes('cacheonly') ? 'build' : out.includes('type=docker') ? 'load' : 'push-by-digest';
     if (c[0] === 'buildx') return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}` : `buildx ${c[1] ?? ''}`;
-    return c.slice(0, 2).join(' ');
+    return c[0] === 'logs' ? 'logs' : c.slice(0, 2).join(' ');
   });
 
 describe('pipeline with a fake runner', () => {
@@ -344,10 +385,16 @@ describe('pipeline with a fake runner', () => {
         'build',
         'load',
         'image inspect',
-        'run --rm',
+        'run --detach',
+        'container inspect',
+        'logs',
+        'rm --force',
         'load',
         'image inspect',
-        'run --rm',
+        'run --detach',
+        'container inspect',
+        'logs',
+        'rm --force',
         'push-by-digest',
         'push-by-digest',
         'imagetools create',
@@ -355,9 +402,9 @@ describe('pipeline with a fake runner', () => {
         'imagetools create'
       ]);
       expect(r.calls.filter((c) => c[2] === 'create').map((c) => c.slice(3))).toEqual([
-        ['--tag=ghcr.io/example/tunnel:v2.3.1', `ghcr.io/example/tunnel@${INDEX}`],
-        ['--tag=ghcr.io/example/tunnel:latest', `ghcr.io/example/tunnel@${INDEX}`],
-        ['--tag=ghcr.io/example/web:v2.3.1', `ghcr.io/example/tunnel@${INDEX}`]
+        ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
+        ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
+        ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`]
       ]);
       expect(res.pushed).toBe(true);
       expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
@@ -403,16 +450,22 @@ describe('pipeline with a fake runner', () => {
   });
 
   it('one failed smoke test: no push at all, for any image, and the error names image, platform, exit code', async () => {
+    // The web image's container (docker run names it) exits with code 3.
+    let web = '';
     const r = new FakeRunner(
-      engine('classic', (args) =>
-        args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1') ? { exitCode: 3, stderr: 'panic: boom\n' } : undefined
-      )
+      engine('classic', (args) => {
+        if (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
+        const mine = web !== '' && args.includes(web.slice('--name='.length));
+        if (mine && args[0] === 'container') return { stdout: '{"Status":"exited","ExitCode":3}' };
+        if (mine && args[0] === 'logs') return { stderr: 'panic: boom\n' };
+        return undefined;
+      })
     );
     const res = await runPipeline(plan(), r, hooks, env);
     expect(kinds(r).filter((k) => k === 'push-by-digest' || k === 'imagetools create')).toEqual([]);
     expect(res.pushed).toBe(false);
     expect(res.pushedRefs).toEqual([]);
-    expect(res.error?.message).toMatch(/image ghcr\.io\/example\/web, platform linux\/amd64, exit code 3/);
+    expect(res.error?.message).toMatch(/image ghcr\.io\/example\/web, platform linux\/amd64: exited with code 3/);
     expect(res.error?.message).toContain('panic: boom');
     expect(res.images.map((i) => i.smoke)).toEqual(['passed', 'failed']);
   });
@@ -422,7 +475,7 @@ describe('pipeline with a fake runner', () => {
     const res = await runPipeline(plan({ push: false, pushReason: 'push: false' }), r, hooks, env);
     expect(res.error).toBeUndefined();
     expect(kinds(r).filter((k) => ['login --username=me', 'push-by-digest', 'imagetools create'].includes(k))).toEqual([]);
-    expect(kinds(r).filter((k) => k === 'run --rm')).toHaveLength(2);
+    expect(kinds(r).filter((k) => k === 'run --detach')).toHaveLength(2);
     expect(res.pushed).toBe(false);
   });
 
@@ -431,14 +484,14 @@ describe('pipeline with a fake runner', () => {
     const p = plan({ push: false, smokePlatforms: 'all' });
     p.images = [img({ platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] })];
     await runPipeline(p, r, hooks, env);
-    expect(kinds(r).filter((k) => ['build', 'load', 'run --rm'].includes(k))).toEqual([
+    expect(kinds(r).filter((k) => ['build', 'load', 'run --detach'].includes(k))).toEqual([
       'build',
       'load',
-      'run --rm',
+      'run --detach',
       'load',
-      'run --rm',
+      'run --detach',
       'load',
-      'run --rm'
+      'run --detach'
     ]);
     expect(r.calls.filter((c) => c[0] === 'run').map((c) => c.find((a) => a.startsWith('--platform=')))).toEqual([
       '--platform=linux/amd64',

@@ -275,7 +275,7 @@ describe('plan', () => {
         context: '.',
         buildArgs: { A: 'img' },
         labels: {},
-        smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60 }
+        smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'up', seconds: 5 } }
       },
       {
         names: ['ghcr.io/example/tunnel-web'],
@@ -300,6 +300,7 @@ describe('plan', () => {
     dryRun: false,
     goCache: 'auto',
     builderEndpoints: [],
+    mode: 'publish',
     ...over
   });
 

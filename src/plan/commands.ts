@@ -61,8 +61,15 @@ function outputArgs(o: BuildOutput): string[] {
 }
 
 /** Tags an image pushed by digest: a copy of its index (one source), or one index of several parts' images. */
-export function tagArgs(ref: string, sources: string[]): string[] {
-  return ['buildx', 'imagetools', 'create', `--tag=${ref}`, ...sources];
+/**
+ * One tag, made from what was pushed by digest: an index of every platform of every source, with
+ * `annotations` on the index itself (where GHCR and Docker Hub read a multi-arch image's
+ * description and source).
+ */
+export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}): string[] {
+  const a = ['buildx', 'imagetools', 'create', `--tag=${ref}`];
+  for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
+  return [...a, ...sources];
 }
 
 export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage): { from: string[]; to: string[] } {
@@ -77,7 +84,10 @@ export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage)
 }
 
 export function smokeRunArgs(ref: string, platform: string, smoke: Extract<SmokeSpec, { enabled: true }>, containerName: string): string[] {
-  const a = ['run', '--rm', `--name=${containerName}`, `--platform=${platform}`, '--pull=never'];
+  // Detached, so a server can be watched while it runs; smoke.ts removes the container at the end.
+  const a = ['run', '--detach', `--name=${containerName}`, `--platform=${platform}`, '--pull=never'];
+  // A random port on loopback only: nothing outside the runner reaches the image under test.
+  if (smoke.wait.kind === 'http') a.push(`--publish=127.0.0.1::${smoke.wait.port}`);
   for (const [k, v] of Object.entries(smoke.env)) a.push(`--env=${k}=${v}`);
   if (smoke.entrypoint !== undefined) a.push(`--entrypoint=${smoke.entrypoint}`);
   a.push(ref, ...smoke.args);

@@ -56,3 +56,13 @@ export function defaultBuildArgs(ctx: EventContext, release: ReleaseInfo, userAr
   if (t !== undefined) a.SOURCE_DATE_EPOCH = String(t);
   return { ...a, ...userArgs };
 }
+
+/** The OCI labels that also go on a multi-arch image's index, as annotations. */
+export const INDEX_ANNOTATIONS = ['description', 'source', 'version', 'revision', 'licenses', 'created'].map(
+  (k) => `org.opencontainers.image.${k}`
+);
+
+/** Pure: the index annotations of an image, from its labels (the user's labels win there too). */
+export function indexAnnotations(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(INDEX_ANNOTATIONS.flatMap((k) => (labels[k] !== undefined && labels[k] !== '' ? [[k, labels[k]]] : [])));
+}

@@ -3,8 +3,11 @@ import type { EventContext, Inputs, Plan, PlannedImage } from './types.js';
 import { resolveRelease } from './version.js';
 import { normalizeRepository } from './reference.js';
 import { defaultBuildArgs, ociLabels } from './labels.js';
+import { handoffScope } from './handoff.js';
+import { archOf } from './platforms.js';
 
-export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
+/** `runnerArch`: the runner's architecture (amd64, arm64, ...), which mode: platform builds by default. */
+export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64'): Plan {
   const notices: string[] = [];
   const release = resolveRelease(ctx, { version: inputs.version, latest: inputs.latest, semverTags: inputs.semverTags });
   notices.push(...release.notices);
@@ -42,6 +45,9 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
     return planned;
   });
 
+  const handoff = handoffScope(images.map((i) => i.name));
+  const built = inputs.mode === 'platform' ? runnerImages(images, inputs.buildPlatforms, runnerArch, notices) : images;
+
   let push: boolean;
   let pushReason: string;
   if (release.fromFork) {
@@ -69,19 +75,43 @@ export function buildPlan(inputs: Inputs, ctx: EventContext): Plan {
 
   return {
     release,
-    images,
+    images: built,
     push,
     pushReason,
     registries: release.fromFork ? [] : inputs.registries,
     cache: inputs.cache,
     qemu: inputs.qemu,
     builder: inputs.builder,
-    smokePlatforms: inputs.smokePlatforms,
+    // A platform run tests every platform it builds: the merge job takes only tested platforms.
+    smokePlatforms: inputs.mode === 'platform' ? 'all' : inputs.smokePlatforms,
     goCache: inputs.goCache,
     builderEndpoints: inputs.builderEndpoints,
     latest: inputs.latest,
-    notices
+    notices,
+    mode: inputs.mode,
+    handoffScope: handoff
   };
+}
+
+/**
+ * mode: platform: each image keeps the platforms this runner builds (build-platforms, else those of
+ * the runner's architecture); an image with none is left to the other runners, with a notice.
+ */
+function runnerImages(images: PlannedImage[], buildPlatforms: string[] | undefined, arch: string, notices: string[]): PlannedImage[] {
+  const mine = (p: string): boolean => (buildPlatforms ? buildPlatforms.includes(p) : archOf(p) === arch);
+  const out = images.flatMap((img) => {
+    const platforms = img.platforms.filter(mine);
+    if (platforms.length === 0)
+      notices.push(`mode: platform: ${img.name} has no platform this runner builds; other runners of the matrix build it`);
+    return platforms.length ? [{ ...img, platforms }] : [];
+  });
+  if (out.length === 0) {
+    const what = buildPlatforms ? `"${buildPlatforms.join(',')}"` : `linux/${arch} (the runner's own, as build-platforms is not set)`;
+    throw new Error(
+      `Input "build-platforms": ${what} is not valid here. Expected at least one of the images' platforms (${[...new Set(images.flatMap((i) => i.platforms))].join(', ')}): mode: platform builds only those on this runner.`
+    );
+  }
+  return out;
 }
 
 /** A cache scope from a repository name: ghcr.io/Org/app → ghcr.io-org-app. */

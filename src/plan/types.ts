@@ -16,6 +16,15 @@ export interface EventContext {
   commitTime?: number;
 }
 
+/**
+ * What a smoke test waits for:
+ * - exit: a command the user gave (args or entrypoint) must exit 0;
+ * - up: the image's own command passes by exiting 0, by a HEALTHCHECK reporting healthy, or by
+ *   still running after `seconds` (a server);
+ * - http: an HTTP GET of the container's port, published on loopback, answers `status`.
+ */
+export type SmokeWait = { kind: 'exit' } | { kind: 'up'; seconds: number } | { kind: 'http'; port: number; path: string; status: number };
+
 export type SmokeSpec =
   | { enabled: false }
   | {
@@ -25,6 +34,7 @@ export type SmokeSpec =
       env: Record<string, string>;
       expect?: string; // regular expression source, matched against stdout+stderr
       timeoutSeconds: number;
+      wait: SmokeWait;
     };
 
 export interface RegistryLogin {
@@ -62,7 +72,13 @@ export interface Inputs {
   dryRun: boolean;
   goCache: 'auto' | 'false';
   builderEndpoints: BuilderEndpoint[];
+  /** publish: build, test and tag on this runner; platform: one runner of a matrix; merge: the job that tags. */
+  mode: Mode;
+  /** mode platform: the platforms this runner builds (default: those it runs natively). */
+  buildPlatforms?: string[];
 }
+
+export type Mode = 'publish' | 'platform' | 'merge';
 
 /** A remote Docker engine that builds some platforms natively (input builder-endpoints). */
 export interface BuilderEndpoint {
@@ -130,4 +146,11 @@ export interface Plan {
   /** The latest input: `true` moves `latest` even backwards (floating.ts). */
   latest: Inputs['latest'];
   notices: string[];
+  /**
+   * publish, platform or merge. In platform mode the images hold only the platforms this runner
+   * builds (an image with none is left out); `handoffScope` names this set of images (all of them,
+   * whatever the runner builds) in the keys that carry the digests to the merge job.
+   */
+  mode: Mode;
+  handoffScope: string;
 }

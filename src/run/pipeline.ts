@@ -14,11 +14,14 @@ import { setupBuilder } from './builder.js';
 import { buildImages, type Builders } from './build.js';
 import { login } from './login.js';
 import { setupNodes } from './nodes.js';
-import { checkTested, floatingTagsToKeep, pushByDigest, tagImage } from './push.js';
+import { checkTested, pushByDigest, tagAll } from './push.js';
+import { saveHandoff, type WorkflowRun } from './handoff.js';
+import { mergePlatforms } from './merge.js';
+import type { HandoffImage, HandoffRecord } from '../plan/handoff.js';
 import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
-import { smokeAll, smokeFailureMessage, smokePlatforms } from './smoke.js';
+import { smokeAll, smokeFailureMessage, smokePlatforms, type SmokeResult } from './smoke.js';
 
 export interface PipelineHooks {
   /** Called as soon as something exists that post must undo. */
@@ -45,11 +48,14 @@ export interface PipelineEnv {
   tempDir?: string;
   /** GITHUB_WORKSPACE: image contexts are relative to it. */
   workspace?: string;
-  /** The cache service for the Go caches (@actions/cache unless a test passes a fake). */
+  /** The cache service for the Go caches and the hand-off (@actions/cache unless a test passes a fake). */
   cacheStore?: CacheStore;
+  /** The workflow run (mode platform and merge carry digests under its ID). */
+  workflowRun?: WorkflowRun;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
+  const store = env.cacheStore ?? actionsCache;
   const pushedRefs: string[] = [];
   const outcomes: ImageOutcome[] = planOutcomes(plan);
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
@@ -58,6 +64,12 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
     // Hub's anonymous pull limit never applies to a publishing run.
     if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
+    if (plan.mode === 'merge') {
+      if (plan.push) await mergePlatforms(plan, runner, store, workflowRun(env), outcomes, (ref) => pushedRefs.push(ref));
+      else core.info(`Nothing merged: ${plan.pushReason}.`);
+      result.pushed = plan.push;
+      return result;
+    }
     const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
     await setupQemu(
       plan.qemu,
@@ -109,18 +121,19 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         await checkTested(build, pushed, smoke, runner);
         sources.push(pushed);
       }
-      const keep = await floatingTagsToKeep(plan, runner);
-      for (const [i, img] of plan.images.entries()) {
-        const o = outcomes[i];
-        const refs = img.refs.filter((r) => !keep.has(r));
-        if (o) o.tags = refs;
-        const p = await tagImage({ ...img, refs }, sources[i] ?? [], runner, (ref) => pushedRefs.push(ref));
-        if (!o) continue;
-        o.digest = p.digest;
-        o.size = p.sizes;
-      }
+      if (plan.mode === 'platform') {
+        // No tag here: the merge job tags once every platform run has pushed and passed.
+        await saveHandoff(plan, handoffRecords(plan, sources, smoke, workflowRun(env)), store, workflowRun(env));
+        plan.images.forEach((_, i) => {
+          const o = outcomes[i];
+          if (!o) return;
+          o.tags = [];
+          o.digest = (sources[i]?.[0] ?? '').split('@')[1] ?? '';
+        });
+      } else await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
     }
-    result.pushed = plan.push;
+    // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
+    result.pushed = plan.push && plan.mode === 'publish';
     if (!plan.push) core.info(`Nothing pushed: ${plan.pushReason}. Every image was built and smoke-tested.`);
   } catch (e) {
     result.error = e as Error;
@@ -172,4 +185,29 @@ async function restoreGoCaches(
     o.goCache = await restoreGoCache(entry, runner, store);
     hooks.goCacheReady?.(entry);
   }
+}
+
+function workflowRun(env: PipelineEnv): WorkflowRun {
+  if (!env.workflowRun) throw new Error('mode platform and merge need the workflow run (GITHUB_RUN_ID, GITHUB_SHA)');
+  return env.workflowRun;
+}
+
+/** Pure: what a platform run hands to the merge job, one record per platform it built. */
+export function handoffRecords(plan: Plan, sources: string[][], smoke: SmokeResult[], run: WorkflowRun): HandoffRecord[] {
+  const platforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
+  return platforms.map((platform) => ({
+    schema: 1,
+    run: run.id,
+    sha: run.sha,
+    version: plan.release.version ?? null,
+    platform,
+    images: plan.images.flatMap((img, i): HandoffImage[] => {
+      const source = sources[i]?.[0];
+      if (!img.platforms.includes(platform) || !source) return [];
+      const t = smoke.find((s) => s.image === img.name && s.platform === platform);
+      if (t?.status === 'passed')
+        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}) }];
+      return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
+    })
+  }));
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands.js';
 import { decideFloat, floatingTags, VERSION_LABEL } from '../plan/floating.js';
+import { indexAnnotations } from '../plan/labels.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { exportPart, partDriver, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
 import { withRetry, type RetryOptions, DEFAULT_RETRY } from './retry.js';
@@ -140,21 +141,38 @@ export async function checkTested(
     if (t.image !== img.name || t.status !== 'passed' || !t.imageId) continue;
     const source = sources[build.parts.findIndex((p) => p.platforms.includes(t.platform))];
     if (!source) throw new Error(`${img.name}: no pushed image holds ${t.platform}`);
-    const repo = source.slice(0, source.indexOf('@'));
-    const top = JSON.parse((await readRegistry(source, '--raw', runner, retry)).stdout) as { manifests?: Descriptor[] };
-    const manifest = top.manifests ? platformManifest(top, t.platform)?.digest : source.slice(repo.length + 1);
-    if (!manifest) throw new Error(`${img.name}: the image pushed by digest (${source}) has no ${t.platform} manifest`);
-    const config = (JSON.parse((await readRegistry(`${repo}@${manifest}`, '--raw', runner, retry)).stdout) as { config?: Descriptor })
-      .config?.digest;
-    if (t.imageId !== manifest && t.imageId !== config) {
-      throw new Error(
-        `${img.name} ${t.platform}: the image pushed by digest (manifest ${manifest}, config ${config ?? 'none'}) is not the image that was smoke-tested (image ID ${t.imageId}). Nothing was tagged.`
-      );
-    }
-    core.info(
-      `${img.name} ${t.platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${t.imageId})`
+    await checkPlatform(img.name, source, t.platform, t.imageId, runner, retry);
+  }
+}
+
+/**
+ * Checks that `source` (REPO@DIGEST) in the registry has a manifest for `platform`, and, given the
+ * image ID that was smoke-tested, that this manifest is that image. Returns the manifest digest.
+ */
+export async function checkPlatform(
+  name: string,
+  source: string,
+  platform: string,
+  imageId: string | undefined,
+  runner: Runner,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<string> {
+  const repo = source.slice(0, source.indexOf('@'));
+  const top = JSON.parse((await readRegistry(source, '--raw', runner, retry)).stdout) as { manifests?: Descriptor[] };
+  const manifest = top.manifests ? platformManifest(top, platform)?.digest : source.slice(repo.length + 1);
+  if (!manifest) throw new Error(`${name}: the image pushed by digest (${source}) has no ${platform} manifest`);
+  if (imageId === undefined) return manifest;
+  const config = (JSON.parse((await readRegistry(`${repo}@${manifest}`, '--raw', runner, retry)).stdout) as { config?: Descriptor }).config
+    ?.digest;
+  if (imageId !== manifest && imageId !== config) {
+    throw new Error(
+      `${name} ${platform}: the image pushed by digest (manifest ${manifest}, config ${config ?? 'none'}) is not the image that was smoke-tested (image ID ${imageId}). Nothing was tagged.`
     );
   }
+  core.info(
+    `${name} ${platform}: the pushed manifest ${manifest} (config ${config}) is the image that was smoke-tested (image ID ${imageId})`
+  );
+  return manifest;
 }
 
 /** Creates every tag of an image from what was pushed by digest, then reads the result back. */
@@ -166,8 +184,9 @@ export async function tagImage(
   retry: RetryOptions = DEFAULT_RETRY
 ): Promise<PushedImage> {
   const pushedRefs: string[] = [];
+  const annotations = indexAnnotations(img.labels);
   for (const ref of img.refs) {
-    await withRetry(`Tagging ${ref}`, () => runner.docker(tagArgs(ref, sources), { silent: true }), retry);
+    await withRetry(`Tagging ${ref}`, () => runner.docker(tagArgs(ref, sources, annotations), { silent: true }), retry);
     core.info(`Tagged ${ref}`);
     pushedRefs.push(ref);
     pushed(ref);
@@ -178,12 +197,36 @@ export async function tagImage(
     const remote = await inspectRemote(first, runner, retry);
     return { name: img.name, digest: remote.digest, sizes: remote.sizes, pushedRefs };
   } catch (e) {
-    // Tagged, but not read back: one source is copied as it is, so its digest is the tags'.
-    const digest = sources.length === 1 ? (sources[0]?.split('@')[1] ?? '') : '';
+    // Tagged, but not read back: the index the tags hold (made with annotations) is not known.
+    const digest = '';
     core.warning(
       `${img.name} was tagged${digest ? ` (${digest})` : ''}, but could not be read back from the registry, so its sizes are not reported: ${(e as Error).message.split('\n')[0]}`
     );
     return { name: img.name, digest, sizes: {}, pushedRefs };
+  }
+}
+
+/**
+ * Every tag of every image, from what was pushed by digest (`sources[i]` for `plan.images[i]`):
+ * floating tags that would move backwards are left (floatingTagsToKeep); the outcome of each image
+ * gets its tags, digest and sizes; `pushed` hears of every ref as soon as it is in a registry.
+ */
+export async function tagAll(
+  plan: Plan,
+  sources: string[][],
+  runner: Runner,
+  outcomes: { tags: string[]; digest: string; size: Record<string, number> }[],
+  pushed: (ref: string) => void
+): Promise<void> {
+  const keep = await floatingTagsToKeep(plan, runner);
+  for (const [i, img] of plan.images.entries()) {
+    const o = outcomes[i];
+    const refs = img.refs.filter((r) => !keep.has(r));
+    if (o) o.tags = refs;
+    const p = await tagImage({ ...img, refs }, sources[i] ?? [], runner, pushed);
+    if (!o) continue;
+    o.digest = p.digest;
+    o.size = p.sizes;
   }
 }
 

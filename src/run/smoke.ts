@@ -1,11 +1,22 @@
 // Smoke tests: before anything is pushed, each platform to test is loaded on its own from the
 // builder's cache (the classic image store holds one platform of an image at a time) and runs
-// (docker run --rm). The image ID that ran is kept: push.ts checks that the registry's manifest
-// for that platform is that image. A timeout kills the container; a failure names the image, the
-// platform, the exit code and the last lines of output.
+// detached, watched until it passes (plan/smoke.ts decides: exit 0, a server still up, a healthy
+// HEALTHCHECK, an HTTP answer) or fails; the container is removed either way. The image ID that
+// ran is kept: push.ts checks that the registry's manifest for that platform is that image. A
+// failure names the image, the platform, the exit code or what it waited for, and the last lines
+// of output.
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { smokeRunArgs } from '../plan/commands.js';
+import {
+  parseState,
+  publishedPort,
+  smokeVerdict,
+  type ContainerState,
+  type EnabledSmoke,
+  type SmokeObservation,
+  type SmokeVerdict
+} from '../plan/smoke.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { archOf } from '../plan/platforms.js';
 import { nodeArch } from './qemu.js';
@@ -57,12 +68,50 @@ export async function loadPlatform(
   return (await runner.docker(['image', 'inspect', '--format={{.Id}}', name], { silent: true })).stdout.trim();
 }
 
+/** Time and HTTP, injected so unit tests run the watch loop without waiting or a network. */
+export interface SmokeProbe {
+  now(): number; // milliseconds
+  sleep(ms: number): Promise<void>;
+  /** The status of an HTTP GET, undefined when nothing answers. */
+  httpStatus(url: string): Promise<number | undefined>;
+}
+
+export const realProbe: SmokeProbe = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  async httpStatus(url) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
+      await res.body?.cancel();
+      return res.status;
+    } catch {
+      return undefined;
+    }
+  }
+};
+
+const POLL_MS = 500;
+
+/** What a smoke test waits for, in words. */
+export function waitsFor(smoke: EnabledSmoke): string {
+  const w = smoke.wait;
+  const expect = smoke.expect === undefined ? '' : `, with output matching /${smoke.expect}/`;
+  if (w.kind === 'exit') return `exit code 0${expect}`;
+  if (w.kind === 'http') return `HTTP ${w.status} from GET ${w.path} on port ${w.port}${expect}`;
+  return `exit code 0, a healthy HEALTHCHECK, or still running after ${w.seconds} s${expect}`;
+}
+
+/**
+ * Runs one platform of an image detached and watches it (smokeVerdict) until it passes, fails or
+ * times out; then shows the last lines of its log and removes it, whatever happened.
+ */
 export async function smokeImage(
   img: PlannedImage,
   platform: string,
   runner: Runner,
   runId: string,
-  load: () => Promise<string>
+  load: () => Promise<string>,
+  probe: SmokeProbe = realProbe
 ): Promise<SmokeResult> {
   const ref = smokeRef(img);
   if (!img.smoke.enabled) {
@@ -72,27 +121,67 @@ export async function smokeImage(
   const smoke = img.smoke;
   const imageId = await load();
   const name = `gdp-smoke-${runId}-${Math.random().toString(36).slice(2, 10)}`;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void runner.docker(['rm', '--force', name], { silent: true, allowFailure: true });
-  }, smoke.timeoutSeconds * 1000);
-  let res;
-  try {
-    res = await core.group(`Smoke test ${ref} on ${platform}`, () =>
-      runner.docker(smokeRunArgs(ref, platform, smoke, name), { allowFailure: true })
-    );
-  } finally {
-    clearTimeout(timer);
+  const base = { image: img.name, platform, imageId };
+  return core.group(`Smoke test ${ref} on ${platform}`, async () => {
+    core.info(`Waiting for ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s`);
+    try {
+      const started = probe.now();
+      const run = await runner.docker(smokeRunArgs(ref, platform, smoke, name), { allowFailure: true });
+      if (run.exitCode !== 0) {
+        const output = `${run.stdout}${run.stderr}`;
+        return {
+          ...base,
+          status: 'failed',
+          exitCode: run.exitCode,
+          output,
+          reason: `could not start (docker run exited with code ${run.exitCode})`
+        };
+      }
+      const result = await watch(smoke, name, runner, probe, started);
+      const logs = await runner.docker(['logs', name], { silent: true, allowFailure: true });
+      const output = `${logs.stdout}${logs.stderr}`;
+      core.info(`Last lines of its log:\n${lastLines(output, 20) || '(no output)'}`);
+      const exitCode = result.state.status === 'exited' ? result.state.exitCode : undefined;
+      if (result.verdict.passed) {
+        core.info(`Passed: ${result.verdict.how}`);
+        return { ...base, status: 'passed', exitCode, output };
+      }
+      const health = result.state.healthOutput ? `\nLast HEALTHCHECK output: ${result.state.healthOutput}` : '';
+      return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };
+    } finally {
+      await runner.docker(['rm', '--force', '--volumes', name], { silent: true, allowFailure: true });
+    }
+  });
+}
+
+async function watch(
+  smoke: EnabledSmoke,
+  name: string,
+  runner: Runner,
+  probe: SmokeProbe,
+  started: number
+): Promise<{ verdict: Extract<SmokeVerdict, { done: true }>; state: ContainerState }> {
+  let hostPort: number | undefined;
+  for (;;) {
+    const inspected = await runner.docker(['container', 'inspect', '--format={{json .State}}', name], { silent: true });
+    const state = parseState(inspected.stdout);
+    let httpStatus: number | undefined;
+    if (smoke.wait.kind === 'http' && state.status === 'running') {
+      hostPort ??= publishedPort(
+        (await runner.docker(['port', name, `${smoke.wait.port}/tcp`], { silent: true, allowFailure: true })).stdout
+      );
+      if (hostPort !== undefined) httpStatus = await probe.httpStatus(`http://127.0.0.1:${hostPort}${smoke.wait.path}`);
+    }
+    const output =
+      smoke.expect === undefined
+        ? ''
+        : await runner.docker(['logs', name], { silent: true, allowFailure: true }).then((r) => `${r.stdout}${r.stderr}`);
+    const obs: SmokeObservation = { elapsedSeconds: (probe.now() - started) / 1000, state, output };
+    if (httpStatus !== undefined) obs.httpStatus = httpStatus;
+    const verdict = smokeVerdict(smoke, obs);
+    if (verdict.done) return { verdict, state };
+    await probe.sleep(POLL_MS);
   }
-  const output = `${res.stdout}${res.stderr}`;
-  const base = { image: img.name, platform, exitCode: res.exitCode, output, imageId };
-  if (timedOut) return { ...base, status: 'failed', reason: `timed out after ${smoke.timeoutSeconds} s and was killed` };
-  if (res.exitCode !== 0) return { ...base, status: 'failed', reason: `exited with code ${res.exitCode}` };
-  if (smoke.expect !== undefined && !new RegExp(smoke.expect).test(output)) {
-    return { ...base, status: 'failed', reason: `output does not match expect /${smoke.expect}/` };
-  }
-  return { ...base, status: 'passed' };
 }
 
 export async function smokeAll(
@@ -116,7 +205,7 @@ export function smokeFailureMessage(failed: SmokeResult[]): string {
   return failed
     .map(
       (f) =>
-        `Smoke test failed: image ${f.image}, platform ${f.platform}, exit code ${f.exitCode ?? 'none'} (${f.reason ?? 'failed'}). Last lines of output:\n${lastLines(f.output, 20) || '(no output)'}`
+        `Smoke test failed: image ${f.image}, platform ${f.platform}: ${f.reason ?? 'failed'}. Last lines of output:\n${lastLines(f.output, 20) || '(no output)'}`
     )
     .join('\n\n');
 }

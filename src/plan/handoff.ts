@@ -1,0 +1,121 @@
+// Pure: how a runner of a matrix (mode: platform) hands what it pushed to the merge job
+// (mode: merge), with no artifact step and no digest plumbing in the user's workflow. Each
+// platform run saves one small record per platform it built in the run's GitHub Actions cache,
+// under a key made of the workflow run, the set of images and the platform; the merge job restores
+// the newest record per platform (a re-run job writes a new attempt) and checks it.
+import { createHash } from 'node:crypto';
+import type { Plan } from './types.js';
+
+/** What one platform run leaves for the merge job, per platform. */
+export interface HandoffRecord {
+  schema: 1;
+  /** GITHUB_RUN_ID and GITHUB_SHA of the run, and the version it published. */
+  run: string;
+  sha: string;
+  version: string | null;
+  platform: string;
+  images: HandoffImage[];
+}
+
+export interface HandoffImage {
+  name: string;
+  /** REPOSITORY@DIGEST pushed by digest, untagged: the image of this platform (with its attestations). */
+  source: string;
+  smoke: 'passed' | 'skipped';
+  /** The engine's ID of the image that ran the smoke test, which the platform run checked against the registry. */
+  tested?: string;
+}
+
+/** Which set of images the records belong to: two matrix + merge pairs in one workflow never mix. */
+export function handoffScope(names: string[]): string {
+  return createHash('sha256')
+    .update([...names].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+const slug = (platform: string): string => platform.replace(/\//g, '-');
+
+/** The key prefix of one platform's records in a workflow run; a record's key adds `@<attempt>`. */
+export function handoffPrefix(runId: string, scope: string, platform: string): string {
+  return `go-docker-publish-handoff-${runId}-${scope}-${slug(platform)}@`;
+}
+
+export function handoffKey(runId: string, scope: string, platform: string, attempt: string): string {
+  return `${handoffPrefix(runId, scope, platform)}${attempt}`;
+}
+
+/** Where the record waits on the runner. A "~" path: @actions/cache versions entries by the path string. */
+export const HANDOFF_PATH = '~/.cache/go-docker-publish/handoff';
+
+/** Every expected platform of every image, each with the record that holds it (or none). */
+export function expectedPlatforms(plan: Plan): string[] {
+  return [...new Set(plan.images.flatMap((i) => i.platforms))];
+}
+
+/**
+ * Checks the records found against what the merge expects: every platform of every image, from a
+ * platform run of this workflow run and commit, smoke-tested (or with smoke: false). Returns, per
+ * image, the sources to tag from (one per platform, deduplicated), or the problems, each naming the
+ * image and the platform.
+ */
+export function checkRecords(
+  plan: Plan,
+  records: Record<string, HandoffRecord | undefined>,
+  run: { id: string; sha: string }
+): { sources: string[][]; tested: Record<string, string>[]; problems: string[] } {
+  const problems: string[] = [];
+  const sources: string[][] = [];
+  const tested: Record<string, string>[] = [];
+  for (const img of plan.images) {
+    const mine: string[] = [];
+    const ids: Record<string, string> = {};
+    for (const platform of img.platforms) {
+      const rec = records[platform];
+      const where = `image ${img.name}, platform ${platform}`;
+      if (!rec) {
+        problems.push(
+          `${where}: no platform run of this workflow run pushed it (its job failed, for example its smoke test, or did not run)`
+        );
+        continue;
+      }
+      if (rec.run !== run.id || rec.sha !== run.sha) {
+        problems.push(`${where}: the record found is from run ${rec.run} at ${rec.sha}, not this run (${run.id} at ${run.sha})`);
+        continue;
+      }
+      if (rec.version !== (plan.release.version ?? null)) {
+        problems.push(
+          `${where}: the platform run published version ${rec.version ?? '(none)'}, this merge ${plan.release.version ?? '(none)'}`
+        );
+        continue;
+      }
+      const got = rec.images.find((i) => i.name === img.name);
+      if (!got) {
+        problems.push(
+          `${where}: the platform run that built ${platform} did not build this image (are the images inputs the same in every job?)`
+        );
+        continue;
+      }
+      if (got.smoke !== 'passed' && !(got.smoke === 'skipped' && !img.smoke.enabled)) {
+        problems.push(`${where}: not smoke-tested (${got.smoke})`);
+        continue;
+      }
+      if (!mine.includes(got.source)) mine.push(got.source);
+      if (got.tested) ids[platform] = got.tested;
+    }
+    sources.push(mine);
+    tested.push(ids);
+  }
+  return { sources, tested, problems };
+}
+
+/** Parses a record file; undefined when it is not one. */
+export function parseRecord(text: string): HandoffRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<HandoffRecord>;
+    if (r.schema !== 1 || typeof r.platform !== 'string' || !Array.isArray(r.images)) return undefined;
+    return r as HandoffRecord;
+  } catch {
+    return undefined;
+  }
+}
