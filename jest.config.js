@@ -10,8 +10,9 @@ const common = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }]
   }
 };
-// Suites that only plan, or refuse input before any docker command: the engine does not matter.
-const ENGINE_FREE = ['scaffold'];
+// Suites that run once: scaffold only plans or refuses input before any docker command (the
+// engine does not matter); native chooses its engines itself (one per runner of a matrix).
+const ENGINE_FREE = ['scaffold', 'native'];
 const e2e = (engine, ignore = []) => ({
   ...common,
   displayName: `e2e-${engine}`,

@@ -85,6 +85,14 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
     const images = JSON.parse(run.outputs.images ?? '[]') as { name: string; digest: string }[];
     const r = await registryGet(`${server}/manifests/v2.3.1`);
     expect(r.digest).toBe(images[0]?.digest);
+    // The index itself carries the annotations GHCR reads for a multi-arch image.
+    expect((r.json as { annotations?: Record<string, string> }).annotations).toEqual(
+      expect.objectContaining({
+        'org.opencontainers.image.description': 'SSH tunnels in a container',
+        'org.opencontainers.image.version': 'v2.3.1',
+        'org.opencontainers.image.source': 'https://github.com/example/tunnel'
+      })
+    );
   });
 
   it('what the registry serves is what ran: every smoke-tested platform’s pushed manifest is the tested image', async () => {
