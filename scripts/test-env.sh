@@ -80,11 +80,13 @@ install_packages() {
   have ssh || need+=(openssh-client)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   have ip || need+=(iproute2)
-  [ ${#need[@]} -eq 0 ] && [ $sid_need = 0 ] && return 0
+  local cosign_need=0
+  version_ge "$(pkg_version cosign)" 3.0 || cosign_need=1
+  [ ${#need[@]} -eq 0 ] && [ $sid_need = 0 ] && [ $cosign_need = 0 ] && return 0
   local suite added=0
   for suite in "${SID_SUITES[@]}"; do add_suite "$suite" || added=1; done
   # A failed index (mirror in mid-sync) leaves the others read: go on after the retries.
-  if [ $added = 1 ] || [ $sid_need = 1 ] || [ ${#need[@]} -gt 0 ]; then
+  if [ $added = 1 ] || [ $sid_need = 1 ] || [ $cosign_need = 1 ] || [ ${#need[@]} -gt 0 ]; then
     apt_retry as_root apt-get update -qq -o Acquire::Retries=3 ||
       log "apt-get update still fails after 3 tries: going on with the indexes that were read"
   fi
@@ -92,6 +94,12 @@ install_packages() {
   if [ ${#need[@]} -gt 0 ]; then
     log "installing: ${need[*]}"
     apt_retry as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  # cosign (signing e2e) is only in sid (3.x): trixie has none to fall back to.
+  if [ $cosign_need = 1 ]; then
+    log "installing from sid: cosign"
+    apt_retry as_root apt-get install -y -qq --no-install-recommends cosign/sid >/dev/null ||
+      { log "could not install cosign from sid (its index could not be read?): the signing tests need it"; exit 1; }
   fi
   [ $sid_need = 1 ] || return 0
   for suite in "${SID_SUITES[@]}"; do

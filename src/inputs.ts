@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { posix, relative, resolve, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { BuilderEndpoint, ImageInput, Inputs, RegistryLogin, SmokeSpec, SmokeWait, Tristate } from './plan/types.js';
+import type { BuilderEndpoint, ImageInput, Inputs, RegistryLogin, SignSpec, SmokeSpec, SmokeWait, Tristate } from './plan/types.js';
 
 export class InputError extends Error {
   constructor(input: string, value: unknown, expected: string) {
@@ -84,8 +84,40 @@ export function readInputs(get: InputGetter): Inputs {
     dryRun: bool('dry-run', get('dry-run'), false),
     goCache: oneOf('go-cache', get('go-cache'), ['auto', 'false'] as const, 'auto'),
     builderEndpoints: parseBuilderEndpoints(get('builder-endpoints')),
-    ...parseMode(get)
+    ...parseMode(get),
+    sign: parseSign(get),
+    provenance: oneOf('provenance', get('provenance'), ['min', 'max', 'false'] as const, 'min'),
+    sbom: bool('sbom', get('sbom'), false)
   };
+}
+
+/** sign: false | keyless | key, with cosign-key and cosign-password for key, and transparency-log. */
+function parseSign(get: InputGetter): SignSpec {
+  const mode = oneOf('sign', get('sign'), ['false', 'keyless', 'key'] as const, 'false');
+  const key = get('cosign-key').trim();
+  const password = get('cosign-password');
+  const tlog = bool('transparency-log', get('transparency-log'), true);
+  if (mode !== 'key' && key !== '') throw new InputError('cosign-key', '(not shown)', `nothing unless sign is "key" (sign is "${mode}")`);
+  if (mode === 'key' && key === '') {
+    throw new InputError('cosign-key', '', 'the cosign private key (the contents of cosign.key, from a secret), since sign is "key"');
+  }
+  if (mode === 'key' && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new InputError(
+      'cosign-key',
+      '(not shown)',
+      'a PEM private key as `cosign generate-key-pair` writes it ("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")'
+    );
+  }
+  if (mode === 'keyless' && !tlog) {
+    throw new InputError(
+      'transparency-log',
+      'false',
+      'true with sign: keyless (a keyless signature is only checkable through the transparency log)'
+    );
+  }
+  if (mode === 'false') return { mode };
+  if (mode === 'keyless') return { mode, transparencyLog: true };
+  return { mode, key, password, transparencyLog: tlog };
 }
 
 /** mode, and build-platforms (only with mode: platform); builder-endpoints only with mode: publish. */

@@ -15,7 +15,7 @@ import { indexAnnotations } from './plan/labels.js';
 import type { Plan, PlannedImage } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
 import { createDockerConfig } from './run/docker-config.js';
-import { maskCredentials } from './run/login.js';
+import { maskCredentials, maskSigningKey } from './run/login.js';
 import { runPipeline } from './run/pipeline.js';
 import { floatingTagsToKeep } from './run/push.js';
 import { DockerCli } from './run/runner.js';
@@ -29,11 +29,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
     maskCredentials(inputs.registries);
+    if (inputs.sign.mode === 'key') maskSigningKey(inputs.sign.key, inputs.sign.password);
     checkImageFiles(inputs.images, env.GITHUB_WORKSPACE || process.cwd());
     const commitTime = await gitCommitTime(env.GITHUB_WORKSPACE || process.cwd(), env.GITHUB_SHA ?? '');
     plan = buildPlan(inputs, readEventContext(env, commitTime), nodeArch());
     for (const n of plan.notices) core.notice(n);
     if (plan.mode !== 'publish' && plan.push && !inputs.dryRun) checkHandoffPossible(plan.mode, env);
+    if (plan.push && !inputs.dryRun) await checkSigningPossible(plan, env);
     checkDockerfiles(plan, env.GITHUB_WORKSPACE || process.cwd());
     if (inputs.dryRun) {
       core.info(describePlan(plan, plannedCommands(plan)));
@@ -82,7 +84,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       ghaCache: cacheService(env),
       tempDir: env.RUNNER_TEMP,
       workspace: env.GITHUB_WORKSPACE || process.cwd(),
-      workflowRun: { id: env.GITHUB_RUN_ID ?? '', attempt: env.GITHUB_RUN_ATTEMPT || '1', sha: env.GITHUB_SHA ?? '' }
+      workflowRun: { id: env.GITHUB_RUN_ID ?? '', attempt: env.GITHUB_RUN_ATTEMPT || '1', sha: env.GITHUB_SHA ?? '' },
+      signRun: { serverUrl: env.GITHUB_SERVER_URL || 'https://github.com', workflowRef: env.GITHUB_WORKFLOW_REF ?? '' }
     }
   );
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
@@ -107,6 +110,35 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (res.error) {
     if (partial) core.error(partial);
     core.setFailed(res.error.message);
+  }
+}
+
+/**
+ * sign: what signing needs, checked before anything runs: the cosign CLI, and for keyless the
+ * workflow's OIDC token (permissions: id-token: write) and GITHUB_WORKFLOW_REF. A platform run
+ * never signs (the merge job signs the index).
+ */
+async function checkSigningPossible(plan: Plan, env: NodeJS.ProcessEnv): Promise<void> {
+  if (plan.sign.mode === 'false') return;
+  if (plan.mode === 'platform') {
+    core.info(`sign: ${plan.sign.mode}: a platform run signs nothing; the merge job signs each image's index`);
+    return;
+  }
+  if (plan.sign.mode === 'keyless') {
+    const missing = ['ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'GITHUB_WORKFLOW_REF'].filter((v) => !env[v]);
+    if (missing.length > 0) {
+      throw new Error(
+        `Input "sign": "keyless" is not valid here. Expected a job with "permissions: id-token: write" on GitHub Actions (${missing.join(', ')} not set): the signing certificate is issued for the workflow's OIDC token.`
+      );
+    }
+  }
+  const found = await new DockerCli(dockerEnvOf(env))
+    .cosign(['version', '--json'], { silent: true, allowFailure: true })
+    .catch(() => undefined);
+  if (!found || found.exitCode !== 0) {
+    throw new Error(
+      `Input "sign": "${plan.sign.mode}" is not valid here. Expected the cosign CLI on PATH (add "- uses: sigstore/cosign-installer@v3" before this step): cosign was not found.`
+    );
   }
 }
 
@@ -188,7 +220,8 @@ export function plannedCommands(plan: Plan): string[][] {
     const repository = img.repositories[0] ?? img.name;
     const mine = parts[i] ?? [];
     mine.forEach((part, j) => {
-      const output = { type: 'push-by-digest' as const, repository, rewriteTimestamp: rewrite(img, part) };
+      const attestations = { provenance: plan.provenance, sbom: plan.sbom };
+      const output = { type: 'push-by-digest' as const, repository, rewriteTimestamp: rewrite(img, part), attestations };
       cmds.push(partArgs(plan, img, part, '<builder>', output, `<tmp>/push-${j}.json`, false));
     });
   });

@@ -14,6 +14,8 @@ export interface ImageOutcome {
   buildSeconds?: number;
   cache?: string;
   goCache?: string;
+  /** The index digest signed with cosign, and per repository the command that verifies it. */
+  signature?: { digest: string; verify: string[] };
 }
 
 /** Pure: an image counts as pushed when every one of its tags was pushed. */
@@ -35,7 +37,8 @@ function imagesOutput(images: ImageOutcome[], pushedRefs: readonly string[]): st
       smoke: img.smoke,
       tested: img.tested ?? {},
       size: img.size,
-      pushed: imagePushed(img, pushedRefs)
+      pushed: imagePushed(img, pushedRefs),
+      ...(img.signature ? { signature: img.signature } : {})
     }))
   );
 }
@@ -94,8 +97,20 @@ function quote(a: string): string {
 }
 
 /** Pure: the summary's table for one image, as rows of [field, value] (HTML-escaped). */
-export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string][] {
+export function summaryRows(
+  img: ImageOutcome,
+  pushed: boolean,
+  attestations: { provenance: Plan['provenance']; sbom: boolean } = { provenance: 'min', sbom: false }
+): [string, string][] {
   const mb = (b: number): string => `${(b / 1e6).toFixed(2)} MB`;
+  const where = 'in the index: one attestation manifest per platform (platform unknown/unknown)';
+  const attested =
+    [
+      attestations.provenance === 'false' ? 'provenance: none (provenance: false)' : `provenance (mode=${attestations.provenance})`,
+      attestations.sbom ? 'SBOM (SPDX)' : ''
+    ]
+      .filter(Boolean)
+      .join(', ') + (attestations.provenance !== 'false' || attestations.sbom ? `, ${where}` : '');
   return [
     ['Platforms', img.platforms.map((p) => esc(p)).join(', ')],
     [
@@ -114,7 +129,14 @@ export function summaryRows(img: ImageOutcome, pushed: boolean): [string, string
     ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
     ['Cache', esc(img.cache ?? '')],
     ['Go cache', esc(img.goCache ?? 'no cache mounts')],
-    ['Pushed', pushed ? 'yes' : 'no']
+    ['Pushed', pushed ? 'yes' : 'no'],
+    ['Attestations', pushed ? esc(attested) : ''],
+    [
+      'Signed',
+      img.signature
+        ? [`<code>${esc(img.signature.digest)}</code>`, ...img.signature.verify.map((v) => `verify: <code>${esc(v)}</code>`)].join('<br>')
+        : 'no'
+    ]
   ];
 }
 
@@ -138,7 +160,7 @@ export async function writeSummary(plan: Plan, images: ImageOutcome[], note: str
         { data: 'Field', header: true },
         { data: 'Value', header: true }
       ],
-      ...summaryRows(img, imagePushed(img, pushedRefs))
+      ...summaryRows(img, imagePushed(img, pushedRefs), { provenance: plan.provenance, sbom: plan.sbom })
     ]);
   }
   await s.write();

@@ -8,8 +8,14 @@ export class FakeRunner implements Runner {
   async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.calls.push(args);
     const r = { exitCode: 0, stdout: '', stderr: '', ...this.answer(args) };
-    if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`docker ${args[0]} failed`);
+    if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`docker ${args[0]} failed${r.stderr ? `: ${r.stderr}` : ''}`);
     return r;
+  }
+  /** cosign calls are recorded as ['cosign', ...args], with the extra environment of each. */
+  cosignEnvs: Record<string, string>[] = [];
+  async cosign(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.cosignEnvs.push(opts.env ?? {});
+    return this.docker(['cosign', ...args], { ...opts, env: undefined });
   }
   commands(): string[] {
     return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));

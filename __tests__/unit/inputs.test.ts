@@ -37,7 +37,10 @@ describe('readInputs', () => {
       dryRun: false,
       goCache: 'auto',
       builderEndpoints: [],
-      mode: 'publish'
+      mode: 'publish',
+      sign: { mode: 'false' },
+      provenance: 'min',
+      sbom: false
     });
   });
 

@@ -11,9 +11,9 @@ import { buildPlan } from '../../src/plan/plan.js';
 import type { EventContext, Inputs } from '../../src/plan/types.js';
 import type { CacheStore } from '../../src/run/go-cache.js';
 import { handoffRecords, runPipeline } from '../../src/run/pipeline.js';
-import type { ExecResult } from '../../src/run/runner.js';
 import { plannedCommands } from '../../src/main.js';
 import { FakeRunner } from '../support/fake-runner.js';
+import { DIGEST, platformEngine } from '../support/fake-engine.js';
 
 const SHA = '3f786850e387550fdab836ed7e6dc881de23001b';
 const payload = JSON.parse(readFileSync(new URL('../fixtures/events/release-published.json', import.meta.url), 'utf8')) as Record<
@@ -63,6 +63,9 @@ const inputs = (over: Partial<Inputs> = {}): Inputs => ({
   goCache: 'false',
   builderEndpoints: [],
   mode: 'publish',
+  sign: { mode: 'false' },
+  provenance: 'min',
+  sbom: false,
   ...over
 });
 
@@ -225,37 +228,6 @@ class FakeCache implements CacheStore {
   }
 }
 const expand = (p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
-
-const DIGEST = (n: number): string => `sha256:${String(n).repeat(64)}`;
-
-/** A fake engine and registry for one architecture: each push by digest gets its own digest. */
-function platformEngine(arch: 'amd64' | 'arm64', smokeExit = 0): (args: string[]) => Partial<ExecResult> {
-  const n = arch === 'amd64' ? 1 : 2;
-  return (args) => {
-    if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: b\nDriver: docker-container\n' };
-    const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
-    if (metadata && args.some((a) => a.includes('push-by-digest=true')))
-      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': DIGEST(n) }));
-    if (args[0] === 'container' && args[1] === 'inspect') return { stdout: JSON.stringify({ Status: 'exited', ExitCode: smokeExit }) };
-    if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${DIGEST(n + 4)}\n` };
-    if (args[1] === 'imagetools' && args[2] === 'inspect') return registry(args);
-    return {};
-  };
-}
-
-/** The registry both runners pushed to: index 1 (amd64 manifest 5), index 2 (arm64 manifest 6). */
-function registry(args: string[]): Partial<ExecResult> {
-  const ref = args[3] ?? '';
-  if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${ref}: not found` };
-  if (!args.includes('--raw')) return { stdout: JSON.stringify({ digest: DIGEST(9) }) };
-  if (ref.endsWith(DIGEST(1)))
-    return { stdout: JSON.stringify({ manifests: [{ digest: DIGEST(5), size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
-  if (ref.endsWith(DIGEST(2)))
-    return { stdout: JSON.stringify({ manifests: [{ digest: DIGEST(6), size: 1, platform: { os: 'linux', architecture: 'arm64' } }] }) };
-  if (ref.endsWith(DIGEST(5)) || ref.endsWith(DIGEST(6)))
-    return { stdout: JSON.stringify({ config: { digest: DIGEST(7), size: 1 }, layers: [] }) };
-  return { stdout: JSON.stringify({ manifests: [] }) };
-}
 
 describe('platform runs and the merge job, with a fake engine and a fake cache service', () => {
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };

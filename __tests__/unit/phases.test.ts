@@ -77,11 +77,54 @@ describe('command lines', () => {
       'push by digest, untagged',
       img(),
       'none' as const,
-      { type: 'push-by-digest', repository: 'ghcr.io/example/tunnel', rewriteTimestamp: true } as BuildOutput,
+      {
+        type: 'push-by-digest',
+        repository: 'ghcr.io/example/tunnel',
+        rewriteTimestamp: true,
+        attestations: { provenance: 'min', sbom: false }
+      } as BuildOutput,
       [
         ...common,
         '--metadata-file=/tmp/m.json',
         '--output=type=image,name=ghcr.io/example/tunnel,push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true',
+        '--provenance=mode=min',
+        '.'
+      ]
+    ],
+    [
+      'push by digest with provenance max and an SBOM',
+      img(),
+      'none' as const,
+      {
+        type: 'push-by-digest',
+        repository: 'r/a',
+        rewriteTimestamp: false,
+        attestations: { provenance: 'max', sbom: true }
+      } as BuildOutput,
+      [
+        ...common,
+        '--metadata-file=/tmp/m.json',
+        '--output=type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true',
+        '--provenance=mode=max',
+        '--sbom=true',
+        '.'
+      ]
+    ],
+    [
+      'push by digest without provenance',
+      img(),
+      'none' as const,
+      {
+        type: 'push-by-digest',
+        repository: 'r/a',
+        rewriteTimestamp: false,
+        attestations: { provenance: 'false', sbom: false }
+      } as BuildOutput,
+      [
+        ...common,
+        '--metadata-file=/tmp/m.json',
+        '--output=type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true',
+        '--provenance=false',
         '.'
       ]
     ],
@@ -327,6 +370,9 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   notices: [],
   mode: 'publish',
   handoffScope: '0123456789ab',
+  sign: { mode: 'false' },
+  provenance: 'min',
+  sbom: false,
   ...over
 });
 
@@ -554,14 +600,38 @@ describe('job summary', () => {
       'Build time',
       'Cache',
       'Go cache',
-      'Pushed'
+      'Pushed',
+      'Attestations',
+      'Signed'
     ]);
     expect(Object.fromEntries(rows)).toMatchObject({
       Size: 'linux/amd64: 2.50 MB',
       Tags: '<code>a/b:&lt;v&gt;</code>',
       'Build time': '3.2 s',
-      Pushed: 'yes'
+      Pushed: 'yes',
+      Attestations: 'provenance (mode=min), in the index: one attestation manifest per platform (platform unknown/unknown)',
+      Signed: 'no'
     });
+  });
+
+  it('says where the attestations are, and how to verify a signature', () => {
+    const signed = {
+      name: 'a/b',
+      tags: ['a/b:1'],
+      digest: 'sha256:1',
+      platforms: ['linux/amd64'],
+      smoke: 'passed' as const,
+      size: {},
+      signature: { digest: 'sha256:1', verify: ['cosign verify --key cosign.pub a/b@sha256:1'] }
+    };
+    const rows = Object.fromEntries(summaryRows(signed, true, { provenance: 'false', sbom: true }));
+    expect(rows.Attestations).toBe(
+      'provenance: none (provenance: false), SBOM (SPDX), in the index: one attestation manifest per platform (platform unknown/unknown)'
+    );
+    expect(rows.Signed).toBe('<code>sha256:1</code><br>verify: <code>cosign verify --key cosign.pub a/b@sha256:1</code>');
+    expect(Object.fromEntries(summaryRows(signed, true, { provenance: 'false', sbom: false })).Attestations).toBe(
+      'provenance: none (provenance: false)'
+    );
   });
 });
 

@@ -301,6 +301,9 @@ describe('plan', () => {
     goCache: 'auto',
     builderEndpoints: [],
     mode: 'publish',
+    sign: { mode: 'false' },
+    provenance: 'min',
+    sbom: false,
     ...over
   });
 

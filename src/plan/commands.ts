@@ -15,7 +15,13 @@ import type { PlannedImage, SmokeSpec } from './types.js';
 export type BuildOutput =
   | { type: 'cacheonly' }
   | { type: 'load'; name: string; dest?: string; rewriteTimestamp: boolean }
-  | { type: 'push-by-digest'; repository: string; rewriteTimestamp: boolean };
+  | { type: 'push-by-digest'; repository: string; rewriteTimestamp: boolean; attestations: Attestations };
+
+/** What BuildKit attaches to a pushed image: provenance (mode min or max, or none) and an SBOM. */
+export interface Attestations {
+  provenance: 'min' | 'max' | 'false';
+  sbom: boolean;
+}
 
 export interface BuildOptions {
   builder: string;
@@ -56,7 +62,11 @@ function outputArgs(o: BuildOutput): string[] {
       // One platform, no attestations: what `docker run` runs.
       return [`--output=type=docker,name=${o.name}${o.dest ? `,dest=${o.dest}` : ''}${rewrite}`, '--provenance=false'];
     case 'push-by-digest':
-      return [`--output=type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true${rewrite}`];
+      return [
+        `--output=type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true${rewrite}`,
+        o.attestations.provenance === 'false' ? '--provenance=false' : `--provenance=mode=${o.attestations.provenance}`,
+        ...(o.attestations.sbom ? ['--sbom=true'] : [])
+      ];
   }
 }
 

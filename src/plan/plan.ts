@@ -89,7 +89,10 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
     latest: inputs.latest,
     notices,
     mode: inputs.mode,
-    handoffScope: handoff
+    handoffScope: handoff,
+    sign: inputs.sign,
+    provenance: inputs.provenance,
+    sbom: inputs.sbom
   };
 }
 

@@ -76,7 +76,16 @@ export interface Inputs {
   mode: Mode;
   /** mode platform: the platforms this runner builds (default: those it runs natively). */
   buildPlatforms?: string[];
+  /** Signing of each pushed index digest with cosign, after the tags are created. */
+  sign: SignSpec;
+  /** BuildKit's provenance attestation on the pushed images. */
+  provenance: 'min' | 'max' | 'false';
+  /** An SBOM attestation (BuildKit's scanner image must be pulled). */
+  sbom: boolean;
 }
+
+export type SignSpec =
+  { mode: 'false' } | { mode: 'keyless'; transparencyLog: true } | { mode: 'key'; key: string; password: string; transparencyLog: boolean };
 
 export type Mode = 'publish' | 'platform' | 'merge';
 
@@ -153,4 +162,7 @@ export interface Plan {
    */
   mode: Mode;
   handoffScope: string;
+  sign: SignSpec;
+  provenance: Inputs['provenance'];
+  sbom: boolean;
 }

@@ -14,6 +14,14 @@ export function maskCredentials(registries: RegistryLogin[]): void {
   }
 }
 
+/** The cosign key (each line of its body, as a log would show it) and its password. */
+export function maskSigningKey(key: string, password: string): void {
+  if (password !== '') core.setSecret(password);
+  for (const line of key.split('\n').map((l) => l.trim())) {
+    if (line !== '' && !line.startsWith('-----')) core.setSecret(line);
+  }
+}
+
 export async function login(registries: RegistryLogin[], runner: Runner, onLoggedIn: (registry: string) => void): Promise<void> {
   for (const r of registries) {
     core.info(`Logging in to ${r.registry} as ${r.username}`);

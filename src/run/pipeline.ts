@@ -17,6 +17,7 @@ import { setupNodes } from './nodes.js';
 import { checkTested, pushByDigest, tagAll } from './push.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { mergePlatforms } from './merge.js';
+import { signImages, type SignRun } from './sign.js';
 import type { HandoffImage, HandoffRecord } from '../plan/handoff.js';
 import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
@@ -52,6 +53,8 @@ export interface PipelineEnv {
   cacheStore?: CacheStore;
   /** The workflow run (mode platform and merge carry digests under its ID). */
   workflowRun?: WorkflowRun;
+  /** What a keyless signature's certificate names (GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF). */
+  signRun?: SignRun;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -65,8 +68,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     // Hub's anonymous pull limit never applies to a publishing run.
     if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
     if (plan.mode === 'merge') {
-      if (plan.push) await mergePlatforms(plan, runner, store, workflowRun(env), outcomes, (ref) => pushedRefs.push(ref));
-      else core.info(`Nothing merged: ${plan.pushReason}.`);
+      if (plan.push) {
+        await mergePlatforms(plan, runner, store, workflowRun(env), outcomes, (ref) => pushedRefs.push(ref));
+        await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
+      } else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
     }
@@ -130,7 +135,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
           o.tags = [];
           o.digest = (sources[i]?.[0] ?? '').split('@')[1] ?? '';
         });
-      } else await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
+      } else {
+        await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
+        await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
+      }
     }
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';
@@ -185,6 +193,10 @@ async function restoreGoCaches(
     o.goCache = await restoreGoCache(entry, runner, store);
     hooks.goCacheReady?.(entry);
   }
+}
+
+function signRun(env: PipelineEnv): SignRun {
+  return env.signRun ?? { serverUrl: 'https://github.com', workflowRef: '' };
 }
 
 function workflowRun(env: PipelineEnv): WorkflowRun {

@@ -109,7 +109,7 @@ export async function pushByDigest(
           img,
           part,
           builders.runner.name,
-          { type: 'push-by-digest', repository, rewriteTimestamp },
+          { type: 'push-by-digest', repository, rewriteTimestamp, attestations: { provenance: plan.provenance, sbom: plan.sbom } },
           join(tmp, `push-${j}.json`),
           runner
         ),

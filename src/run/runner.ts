@@ -15,19 +15,24 @@ export interface ExecOptions {
   silent?: boolean;
   /** Return a non-zero exit code instead of throwing. */
   allowFailure?: boolean;
+  /** Variables for this command only, on top of the runner's (a signing key). */
+  env?: Record<string, string>;
 }
 
 export interface Runner {
   docker(args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** The cosign CLI, with the same Docker config (registry logins) as docker. */
+  cosign(args: string[], opts?: ExecOptions): Promise<ExecResult>;
 }
 
 export class CommandError extends Error {
   constructor(
     readonly args: string[],
-    readonly result: ExecResult
+    readonly result: ExecResult,
+    tool = 'docker'
   ) {
     const tail = lastLines(`${result.stdout}\n${result.stderr}`, 15);
-    super(`docker ${args.slice(0, 3).join(' ')} … exited with code ${result.exitCode}${tail ? `:\n${tail}` : ''}`);
+    super(`${tool} ${args.slice(0, 3).join(' ')} … exited with code ${result.exitCode}${tail ? `:\n${tail}` : ''}`);
     this.name = 'CommandError';
   }
 }
@@ -45,15 +50,23 @@ export function lastLines(text: string, n: number): string {
 export class DockerCli implements Runner {
   constructor(private readonly env: Record<string, string>) {}
 
-  async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const r = await exec.getExecOutput('docker', args, {
-      env: this.env,
+  docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec('docker', args, opts);
+  }
+
+  cosign(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec('cosign', args, opts);
+  }
+
+  private async exec(tool: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
+    const r = await exec.getExecOutput(tool, args, {
+      env: { ...this.env, ...opts.env },
       input: opts.input === undefined ? undefined : Buffer.from(opts.input),
       silent: opts.silent ?? false,
       ignoreReturnCode: true
     });
     const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-    if (r.exitCode !== 0 && !opts.allowFailure) throw new CommandError(args, result);
+    if (r.exitCode !== 0 && !opts.allowFailure) throw new CommandError(args, result, tool);
     return result;
   }
 }
@@ -63,6 +76,10 @@ export class RecordingRunner implements Runner {
   readonly calls: { args: string[]; input?: string }[] = [];
   async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.calls.push({ args, input: opts.input });
+    return { exitCode: 0, stdout: '', stderr: '' };
+  }
+  async cosign(args: string[]): Promise<ExecResult> {
+    this.calls.push({ args: ['cosign', ...args] });
     return { exitCode: 0, stdout: '', stderr: '' };
   }
 }
