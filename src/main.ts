@@ -12,6 +12,7 @@ import { nodeContexts, nodeSetupArgs, splitPlatforms, type BuildPart } from './r
 import { cacheService } from './plan/cache-service.js';
 import { buildPlan } from './plan/plan.js';
 import { indexAnnotations } from './plan/labels.js';
+import { cosignSignArgs } from './plan/sign.js';
 import type { Plan, PlannedImage } from './plan/types.js';
 import { describePlan, planOutcomes, setOutputs, writeSummary } from './report.js';
 import { createDockerConfig } from './run/docker-config.js';
@@ -185,16 +186,22 @@ export function plannedCommands(plan: Plan): string[][] {
   const tag = (img: PlannedImage, sources: string[]): void => {
     for (const r of img.refs) cmds.push(tagArgs(r, sources, indexAnnotations(img.labels)));
   };
+  const sign = (): string[][] => {
+    const spec = plan.sign;
+    if (spec.mode === 'false') return [];
+    const config = spec.mode === 'key' && !spec.transparencyLog ? '<tmp>/signing-config.json' : undefined;
+    return plan.images.flatMap((img) => img.repositories.map((r) => ['cosign', ...cosignSignArgs(`${r}@<index digest>`, spec, config)]));
+  };
   if (plan.mode === 'merge') {
     // The digests come from the platform runs' records (the Actions cache), one per platform.
-    if (plan.push)
-      plan.images.forEach((img) =>
-        tag(
-          img,
-          img.platforms.map((p) => `${img.repositories[0] ?? img.name}@<digest of ${p}>`)
-        )
-      );
-    return cmds;
+    if (!plan.push) return cmds;
+    plan.images.forEach((img) =>
+      tag(
+        img,
+        img.platforms.map((p) => `${img.repositories[0] ?? img.name}@<digest of ${p}>`)
+      )
+    );
+    return [...cmds, ...sign()];
   }
   const nodes = nodeContexts(plan.builderEndpoints);
   for (const n of nodes) cmds.push(...nodeSetupArgs(n));
@@ -232,6 +239,7 @@ export function plannedCommands(plan: Plan): string[][] {
       (parts[i] ?? []).map((_, j) => `${img.repositories[0] ?? img.name}@<digest${j ? `-${j + 1}` : ''}>`)
     )
   );
+  cmds.push(...sign());
   return cmds;
 }
 

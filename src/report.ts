@@ -1,6 +1,7 @@
 // Outputs, the job summary and the dry-run plan: what the run tells the workflow and the user.
 import * as core from '@actions/core';
 import type { Plan } from './plan/types.js';
+import { waitsFor } from './plan/smoke.js';
 
 export interface ImageOutcome {
   name: string;
@@ -84,11 +85,12 @@ export function describePlan(plan: Plan, commands: string[][]): string {
         `  Go cache mounts: ${img.check.goCache ? img.check.goCache.mounts.map((m) => m.target).join(', ') : '(none)'}`
       );
     }
+    const smoke = img.smoke;
     lines.push(
-      `  smoke: ${img.smoke.enabled ? `docker run --rm ${[img.smoke.entrypoint ? `--entrypoint ${img.smoke.entrypoint}` : '', img.refs[0], ...img.smoke.args].filter(Boolean).join(' ')} (timeout ${img.smoke.timeoutSeconds} s${img.smoke.expect ? `, expect /${img.smoke.expect}/` : ''})` : 'off'}`
+      `  smoke: ${smoke.enabled ? `docker run --detach ${[smoke.entrypoint ? `--entrypoint ${smoke.entrypoint}` : '', img.refs[0], ...smoke.args].filter(Boolean).join(' ')}; passes on ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s` : 'off'}`
     );
   }
-  lines.push('', 'Commands:', ...commands.map((c) => `  docker ${c.map(quote).join(' ')}`));
+  lines.push('', 'Commands:', ...commands.map((c) => `  ${c[0] === 'cosign' ? '' : 'docker '}${c.map(quote).join(' ')}`));
   return lines.join('\n');
 }
 

@@ -96,7 +96,11 @@ describe('the dry run of a split build', () => {
       cache: 'gha',
       builder: 'auto',
       smokePlatforms: 'all',
-      builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }]
+      builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }],
+      mode: 'publish',
+      sign: { mode: 'false' },
+      provenance: 'min',
+      sbom: false
     } as unknown as Plan;
     const cmds = plannedCommands(plan).map((c) => c.join(' '));
     expect(cmds[0]).toMatch(/^context create gdp-node-[0-9a-f]{12} --docker=host=ssh:\/\/b@arm$/);

@@ -10,6 +10,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import { cosignEnv, cosignSignArgs, GITHUB_OIDC_ISSUER, isLoopbackRegistry, verifyCommand } from '../../src/plan/sign.js';
 import type { EventContext, SignSpec } from '../../src/plan/types.js';
 import { runPipeline } from '../../src/run/pipeline.js';
+import { plannedCommands } from '../../src/main.js';
 import { DIGEST, platformEngine } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
@@ -158,6 +159,22 @@ describe('signing in a publish run, with a fake engine', () => {
     });
     expect(res.error).toBeUndefined();
     expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([]);
+  });
+
+  it('the dry run lists the cosign commands after the tags, with no key in them', () => {
+    const cmds = plannedCommands(plan({ sign: 'key', 'cosign-key': KEY, 'transparency-log': 'false' }));
+    expect(cmds.filter((c) => c[0] === 'cosign')).toEqual(
+      ['ghcr.io/example/tunnel', 'docker.io/example/tunnel'].map((r) => [
+        'cosign',
+        'sign',
+        '--yes',
+        '--key=env://GDP_COSIGN_KEY',
+        '--signing-config=<tmp>/signing-config.json',
+        `${r}@<index digest>`
+      ])
+    );
+    expect(cmds.findIndex((c) => c[0] === 'cosign')).toBeGreaterThan(cmds.map((c) => c[2]).lastIndexOf('create'));
+    expect(JSON.stringify(cmds)).not.toContain('eyJrZGYi');
   });
 
   it('push by digest carries the provenance and SBOM inputs', async () => {

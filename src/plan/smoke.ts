@@ -94,3 +94,12 @@ export function publishedPort(stdout: string): number | undefined {
   }
   return undefined;
 }
+
+/** What a smoke test waits for, in words. */
+export function waitsFor(smoke: EnabledSmoke): string {
+  const w = smoke.wait;
+  const expect = smoke.expect === undefined ? '' : `, with output matching /${smoke.expect}/`;
+  if (w.kind === 'exit') return `exit code 0${expect}`;
+  if (w.kind === 'http') return `HTTP ${w.status} from GET ${w.path} on port ${w.port}${expect}`;
+  return `exit code 0, a healthy HEALTHCHECK, or still running after ${w.seconds} s${expect}`;
+}

@@ -12,6 +12,7 @@ import {
   parseState,
   publishedPort,
   smokeVerdict,
+  waitsFor,
   type ContainerState,
   type EnabledSmoke,
   type SmokeObservation,
@@ -91,15 +92,6 @@ export const realProbe: SmokeProbe = {
 };
 
 const POLL_MS = 500;
-
-/** What a smoke test waits for, in words. */
-export function waitsFor(smoke: EnabledSmoke): string {
-  const w = smoke.wait;
-  const expect = smoke.expect === undefined ? '' : `, with output matching /${smoke.expect}/`;
-  if (w.kind === 'exit') return `exit code 0${expect}`;
-  if (w.kind === 'http') return `HTTP ${w.status} from GET ${w.path} on port ${w.port}${expect}`;
-  return `exit code 0, a healthy HEALTHCHECK, or still running after ${w.seconds} s${expect}`;
-}
 
 /**
  * Runs one platform of an image detached and watches it (smokeVerdict) until it passes, fails or
