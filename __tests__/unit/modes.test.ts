@@ -248,7 +248,7 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
       expect(res.error).toBeUndefined();
       expect(res.pushed).toBe(false);
       expect(res.pushedRefs).toEqual([]);
-      expect(r.calls.some((c) => c[2] === 'create')).toBe(false);
+      expect(r.calls.some((c) => c[2] === 'create' && c[3] !== '--dry-run')).toBe(false);
       expect(res.images[0]?.digest).toBe(DIGEST(arch === 'amd64' ? 1 : 2));
     }
     expect(cache.entries.map((e) => e.key)).toEqual([
@@ -266,7 +266,7 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     expect(res.error).toBeUndefined();
     expect(r.calls.filter((c) => c[0] === 'buildx' && c[1] === 'build')).toEqual([]);
     expect(r.calls.filter((c) => c[0] === 'run')).toEqual([]);
-    const creates = r.calls.filter((c) => c[2] === 'create');
+    const creates = r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
     expect(creates.map((c) => c[3])).toEqual(['--tag=ghcr.io/example/tunnel:v2.3.1', '--tag=ghcr.io/example/tunnel:latest']);
     expect(creates[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
     expect(creates[0]).toContain('--annotation=index:org.opencontainers.image.version=v2.3.1');
@@ -303,7 +303,7 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
       'image ghcr.io/example/tunnel, platform linux/arm64: no platform run of this workflow run pushed it'
     );
     expect(res.error?.message).toContain('No tag was created.');
-    expect(r.calls.some((c) => c[2] === 'create')).toBe(false);
+    expect(r.calls.some((c) => c[2] === 'create' && c[3] !== '--dry-run')).toBe(false);
     expect(res.pushedRefs).toEqual([]);
   });
 
@@ -319,7 +319,7 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     const r = new FakeRunner(platformEngine('amd64'));
     const res = await runPipeline(buildPlan(tunnelOnly({ mode: 'merge' }), ctx, 'amd64'), r, hooks, env(cache, '2'));
     expect(res.error).toBeUndefined();
-    expect(r.calls.find((c) => c[2] === 'create')?.slice(-1)).toEqual([`ghcr.io/example/tunnel@${DIGEST(2)}`]);
+    expect(r.calls.find((c) => c[2] === 'create' && c[3] !== '--dry-run')?.slice(-1)).toEqual([`ghcr.io/example/tunnel@${DIGEST(2)}`]);
   });
 
   it('records: smoke: false is handed over as skipped; an image without the platform is not in its record', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -7,7 +7,7 @@ import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { chooseBuilder, parseInspect, type BuilderInfo } from '../../src/run/builder.js';
 import { cacheErrors, countSteps, rewritesTimestamps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
-import { platformManifest, platformSizes } from '../../src/run/push.js';
+import { indexDigestOf, platformManifest, platformSizes } from '../../src/run/push.js';
 import { emulatedPlatforms } from '../../src/plan/platforms.js';
 import { BINFMT_IMAGE, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
 import { summaryRows } from '../../src/report.js';
@@ -167,6 +167,13 @@ describe('command lines', () => {
       'ghcr.io/o/a@sha256:1'
     ]);
     expect(tagArgs('r/a:1', ['r/a@sha256:1', 'r/a@sha256:2']).slice(4)).toEqual(['r/a@sha256:1', 'r/a@sha256:2']);
+  });
+
+  it('the digest of the index a tag will hold, from imagetools create --dry-run (buildx 0.29, registry digest as pushed)', () => {
+    const out = readFileSync(new URL('../fixtures/buildx/imagetools-create-dry-run.txt', import.meta.url), 'utf8');
+    expect(indexDigestOf(out)).toBe('sha256:7c0584fc03ec8923ad7fdba0dfbea43c559066edb47bacacd33afd7f216b1c11');
+    expect(indexDigestOf('')).toBe('');
+    expect(indexDigestOf('ERROR: not found\n')).toBe('');
   });
 
   it('tags carry index annotations from the OCI labels, values as they are (commas, spaces)', () => {
@@ -411,7 +418,8 @@ const kinds = (r: FakeRunner): string[] =>
   r.calls.map((c) => {
     const out = c.find((a) => a.startsWith('--output='));
     if (out) return out.includes('cacheonly') ? 'build' : out.includes('type=docker') ? 'load' : 'push-by-digest';
-    if (c[0] === 'buildx') return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}` : `buildx ${c[1] ?? ''}`;
+    if (c[0] === 'buildx')
+      return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}${c[3] === '--dry-run' ? ' --dry-run' : ''}` : `buildx ${c[1] ?? ''}`;
     return c[0] === 'logs' ? 'logs' : c.slice(0, 2).join(' ');
   });
 
@@ -443,11 +451,13 @@ describe('pipeline with a fake runner', () => {
         'rm --force',
         'push-by-digest',
         'push-by-digest',
+        'imagetools create --dry-run',
         'imagetools create',
         'imagetools create',
+        'imagetools create --dry-run',
         'imagetools create'
       ]);
-      expect(r.calls.filter((c) => c[2] === 'create').map((c) => c.slice(3))).toEqual([
+      expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
         ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
         ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
         ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`]
@@ -473,7 +483,7 @@ describe('pipeline with a fake runner', () => {
     );
     const res = await runPipeline(plan(), r, hooks, env);
     expect(res.error).toBeUndefined();
-    expect(r.calls.filter((c) => c[2] === 'create').map((c) => c[3])).toEqual([
+    expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c[3])).toEqual([
       '--tag=ghcr.io/example/tunnel:v2.3.1',
       '--tag=ghcr.io/example/web:v2.3.1'
     ]);

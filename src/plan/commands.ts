@@ -76,8 +76,8 @@ function outputArgs(o: BuildOutput): string[] {
  * `annotations` on the index itself (where GHCR and Docker Hub read a multi-arch image's
  * description and source).
  */
-export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}): string[] {
-  const a = ['buildx', 'imagetools', 'create', `--tag=${ref}`];
+export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}, dryRun = false): string[] {
+  const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), `--tag=${ref}`];
   for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
   return [...a, ...sources];
 }

@@ -5,6 +5,7 @@
 // create`: a copy of the index, or one index of a split build's parts). The digest and
 // per-platform sizes reported are read back from the registry. Every registry call is retried on
 // transient faults (retry.ts).
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands.js';
@@ -74,6 +75,20 @@ function readRegistry(target: string, format: string, runner: Runner, retry: Ret
     () => runner.docker(['buildx', 'imagetools', 'inspect', target, format], { silent: true }),
     retry
   );
+}
+
+/**
+ * Pure: the digest of the index `imagetools create --dry-run` prints (the bytes it would push,
+ * then a new line); '' when the output is not an index.
+ */
+export function indexDigestOf(stdout: string): string {
+  const body = stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout;
+  try {
+    if (!Array.isArray((JSON.parse(body) as { manifests?: unknown }).manifests)) return '';
+  } catch {
+    return '';
+  }
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
 /** Pure: a platform as the plan spells it, from an index descriptor (arm64's v8 is implied). */
@@ -185,20 +200,25 @@ export async function tagImage(
 ): Promise<PushedImage> {
   const pushedRefs: string[] = [];
   const annotations = indexAnnotations(img.labels);
+  const first = img.refs[0];
+  // The index every tag will hold (a new one, with the annotations), known before any tag exists:
+  // reported when the tags cannot be read back. Once, not retried: the tags themselves are.
+  const planned = first
+    ? indexDigestOf((await runner.docker(tagArgs(first, sources, annotations, true), { silent: true, allowFailure: true })).stdout)
+    : '';
   for (const ref of img.refs) {
     await withRetry(`Tagging ${ref}`, () => runner.docker(tagArgs(ref, sources, annotations), { silent: true }), retry);
     core.info(`Tagged ${ref}`);
     pushedRefs.push(ref);
     pushed(ref);
   }
-  const first = img.refs[0];
   if (!first) return { name: img.name, digest: '', sizes: {}, pushedRefs };
   try {
     const remote = await inspectRemote(first, runner, retry);
     return { name: img.name, digest: remote.digest, sizes: remote.sizes, pushedRefs };
   } catch (e) {
-    // Tagged, but not read back: the index the tags hold (made with annotations) is not known.
-    const digest = '';
+    // Tagged, but not read back: the digest of the index the dry run printed.
+    const digest = planned;
     core.warning(
       `${img.name} was tagged${digest ? ` (${digest})` : ''}, but could not be read back from the registry, so its sizes are not reported: ${(e as Error).message.split('\n')[0]}`
     );
