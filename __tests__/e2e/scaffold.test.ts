@@ -63,7 +63,10 @@ describe('dist/ as a runner runs it', () => {
     expect(run.stdout).toContain('org.opencontainers.image.version=v2.3.1');
     expect(run.stdout).toContain('VERSION=v2.3.1');
     expect(run.stdout).toContain('docker login --username=bot --password-stdin docker.io');
-    expect(run.stdout).toContain("docker buildx imagetools create --tag=ghcr.io/example/tunnel:latest 'ghcr.io/example/tunnel@<digest>'");
+    // Each tag: an index of what was pushed by digest, with the index annotations.
+    expect(run.stdout).toMatch(
+      /docker buildx imagetools create --tag=ghcr\.io\/example\/tunnel:latest .*--annotation=index:org\.opencontainers\.image\.version=v2\.3\.1 .*'ghcr\.io\/example\/tunnel@<digest>'\n/
+    );
     expect(run.stdout).toMatch(/--output=type=image,name=ghcr\.io\/example\/tunnel,push-by-digest=true,name-canonical=true,push=true/);
     expect(run.stdout).toMatch(/lowercased/);
     // The password reaches the log only as the runner's mask command, before anything else.
@@ -161,6 +164,31 @@ describe('dist/ as a runner runs it', () => {
       /Input "builder": "docker" is not valid when the run pushes/
     ],
     [
+      'a smoke http port that is not a port',
+      { images: '- {name: org/app, smoke: {http: {port: 80808}}}' },
+      /Input "images\[0\]\.smoke\.http\.port": "80808".*a whole number from 1 to 65535/
+    ],
+    [
+      'mode: merge in a run with no Actions cache service to carry the digests',
+      { images: '- name: org/app', mode: 'merge' },
+      /Input "mode": "merge" is not valid here\. Expected a workflow run with the GitHub Actions cache service/
+    ],
+    [
+      'mode: platform with build-platforms no image has',
+      { images: '- name: org/app', mode: 'platform', 'build-platforms': 'linux/s390x' },
+      /Input "build-platforms": "linux\/s390x" is not valid here/
+    ],
+    [
+      'sign: keyless in a job without id-token: write',
+      { images: '- name: org/app', sign: 'keyless' },
+      /Input "sign": "keyless" is not valid here\. Expected a job with "permissions: id-token: write"/
+    ],
+    [
+      'sign: key with no key',
+      { images: '- name: org/app', sign: 'key', 'cosign-password': 'pw-not-shown' },
+      /Input "cosign-key": "" is not valid/
+    ],
+    [
       'a builder endpoint that is not ssh:// or tcp://',
       { images: '- name: org/app', 'builder-endpoints': '- {endpoint: "--host=evil", platforms: linux/arm64}' },
       /Input "builder-endpoints\[0\]\.endpoint": "--host=evil"/
@@ -172,5 +200,25 @@ describe('dist/ as a runner runs it', () => {
     expect(run.stdout).toMatch(message);
     expect(run.stdout).not.toContain('pw-not-shown');
     expect(run.dockerRan).toBe('');
+  });
+
+  it('sign: key with no cosign on PATH fails naming the input and the step to add, and shows no key', async () => {
+    const trap = trapDockerPath();
+    const key =
+      '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nc2VjcmV0LWtleS1ub3Qtc2hvd24=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----';
+    const run = await runAction({
+      inputs: { images: '- name: org/app', sign: 'key', 'cosign-key': key },
+      event: 'release-published.json',
+      eventName: 'release',
+      ref: 'refs/tags/v2.3.1',
+      // Only the trap: no cosign (and no git) to be found.
+      env: { PATH: trap.path.split(':')[0] ?? '' }
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toMatch(
+      /Input "sign": "key" is not valid here\. Expected the cosign CLI on PATH \(add "- uses: sigstore\/cosign-installer@v3"/
+    );
+    expect(run.stdout.split('\n').filter((l) => l.includes('c2VjcmV0LWtleS1ub3Qtc2hvd24=') && !l.startsWith('::add-mask::'))).toEqual([]);
+    expect(existsSync(trap.marker)).toBe(false);
   });
 });
