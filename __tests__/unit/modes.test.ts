@@ -8,66 +8,39 @@ import { describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../src/inputs.js';
 import { checkRecords, handoffKey, handoffPrefix, handoffScope, type HandoffRecord } from '../../src/plan/handoff.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import type { EventContext, Inputs } from '../../src/plan/types.js';
+import type { Inputs } from '../../src/plan/types.js';
 import type { CacheStore } from '../../src/run/go-cache.js';
 import { handoffRecords, runPipeline } from '../../src/run/pipeline.js';
 import { plannedCommands } from '../../src/main.js';
 import { FakeRunner } from '../support/fake-runner.js';
+import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
 import { DIGEST, platformEngine } from '../support/fake-engine.js';
 
-const SHA = '3f786850e387550fdab836ed7e6dc881de23001b';
-const payload = JSON.parse(readFileSync(new URL('../fixtures/events/release-published.json', import.meta.url), 'utf8')) as Record<
-  string,
-  unknown
->;
-const ctx: EventContext = {
-  eventName: 'release',
-  ref: 'refs/tags/v2.3.1',
-  sha: SHA,
-  payload,
-  repository: 'example/tunnel',
-  serverUrl: 'https://github.com'
-};
+const ctx = ctxFor('release-published');
 
-const inputs = (over: Partial<Inputs> = {}): Inputs => ({
-  images: [
-    {
-      names: ['ghcr.io/example/tunnel'],
-      dockerfile: 'Dockerfile',
-      context: '.',
-      buildArgs: {},
-      labels: {},
-      smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } }
-    },
-    {
-      names: ['ghcr.io/example/web'],
-      dockerfile: 'Dockerfile.web',
-      context: '.',
-      buildArgs: {},
-      labels: {},
-      smoke: { enabled: false },
-      platforms: ['linux/amd64']
-    }
-  ],
-  platforms: ['linux/amd64', 'linux/arm64'],
-  latest: 'auto',
-  semverTags: false,
-  registries: [{ registry: 'ghcr.io', username: 'u', password: 'p' }],
-  push: 'auto',
-  cache: 'none',
-  qemu: 'auto',
-  builder: 'auto',
-  buildArgs: {},
-  smokePlatforms: 'native',
-  dryRun: false,
-  goCache: 'false',
-  builderEndpoints: [],
-  mode: 'publish',
-  sign: { mode: 'false' },
-  provenance: 'min',
-  sbom: false,
-  ...over
-});
+const inputs = (over: Partial<Inputs> = {}): Inputs =>
+  inputsFor(
+    [
+      {
+        names: ['ghcr.io/example/tunnel'],
+        dockerfile: 'Dockerfile',
+        context: '.',
+        buildArgs: {},
+        labels: {},
+        smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } }
+      },
+      {
+        names: ['ghcr.io/example/web'],
+        dockerfile: 'Dockerfile.web',
+        context: '.',
+        buildArgs: {},
+        labels: {},
+        smoke: { enabled: false },
+        platforms: ['linux/amd64']
+      }
+    ],
+    { cache: 'none', goCache: 'false', ...over }
+  );
 
 describe('mode inputs', () => {
   const get = (values: Record<string, string>) => (name: string) => values[name] ?? (name === 'images' ? '- name: ghcr.io/o/a' : '');

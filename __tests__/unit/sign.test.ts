@@ -1,18 +1,19 @@
 // Signing: the inputs, the cosign command lines and their environment (keyless cannot reach a
 // Sigstore service here: these are its tests), the verify commands, and a publish run through the
 // pipeline that signs after every tag, or fails saying the tags are already pushed.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../src/inputs.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { cosignEnv, cosignSignArgs, GITHUB_OIDC_ISSUER, isLoopbackRegistry, verifyCommand } from '../../src/plan/sign.js';
-import type { EventContext, SignSpec } from '../../src/plan/types.js';
+import type { SignSpec } from '../../src/plan/types.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { plannedCommands } from '../../src/main.js';
 import { DIGEST, platformEngine } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
+import { ctxFor, SHA } from '../support/plan-inputs.js';
 
 const KEY =
   '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n';
@@ -96,19 +97,7 @@ describe('cosign command lines', () => {
   });
 });
 
-const SHA = '3f786850e387550fdab836ed7e6dc881de23001b';
-const payload = JSON.parse(readFileSync(new URL('../fixtures/events/release-published.json', import.meta.url), 'utf8')) as Record<
-  string,
-  unknown
->;
-const ctx: EventContext = {
-  eventName: 'release',
-  ref: 'refs/tags/v2.3.1',
-  sha: SHA,
-  payload,
-  repository: 'example/tunnel',
-  serverUrl: 'https://github.com'
-};
+const ctx = ctxFor('release-published');
 
 describe('signing in a publish run, with a fake engine', () => {
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };

@@ -1,29 +1,11 @@
 // The tag rules, table-tested with the real webhook payloads in __tests__/fixtures/events/.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { defaultBuildArgs, ociLabels } from '../../src/plan/labels.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { isValidTag, normalizeRepository, sanitizeTag } from '../../src/plan/reference.js';
 import type { EventContext, Inputs, Tristate } from '../../src/plan/types.js';
 import { resolveRelease } from '../../src/plan/version.js';
-
-const SHA = '3f786850e387550fdab836ed7e6dc881de23001b';
-const load = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../fixtures/events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
-
-/** An EventContext as the runner gives it for each payload. */
-const ctxFor = (name: string, over: Partial<EventContext> = {}): EventContext => {
-  const payload = load(name);
-  const base: Record<string, Omit<EventContext, 'payload' | 'repository' | 'serverUrl'>> = {
-    'release-published': { eventName: 'release', ref: 'refs/tags/v2.3.1', sha: SHA },
-    'release-prerelease': { eventName: 'release', ref: 'refs/tags/v2.4.0-rc.1', sha: SHA },
-    'workflow-dispatch': { eventName: 'workflow_dispatch', ref: 'refs/heads/master', sha: SHA },
-    'push-tag': { eventName: 'push', ref: 'refs/tags/v1.10.0', sha: SHA },
-    'push-branch': { eventName: 'push', ref: 'refs/heads/feature/ws-keepalive', sha: SHA },
-    'pull-request-fork': { eventName: 'pull_request', ref: 'refs/pull/42/merge', sha: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3' }
-  };
-  return { ...base[name]!, payload, repository: 'example/tunnel', serverUrl: 'https://github.com', ...over };
-};
+import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
 
 const release = (tag: string, prerelease: boolean): EventContext => {
   const c = ctxFor('release-published', { ref: `refs/tags/${tag}` });
@@ -267,45 +249,29 @@ describe('labels and build args', () => {
 });
 
 describe('plan', () => {
-  const inputs = (over: Partial<Inputs> = {}): Inputs => ({
-    images: [
-      {
-        names: ['docker.io/example/tunnel', 'ghcr.io/Example/Tunnel'],
-        dockerfile: 'Dockerfile',
-        context: '.',
-        buildArgs: { A: 'img' },
-        labels: {},
-        smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'up', seconds: 5 } }
-      },
-      {
-        names: ['ghcr.io/example/tunnel-web'],
-        dockerfile: 'Dockerfile.web',
-        context: '.',
-        buildArgs: {},
-        labels: {},
-        smoke: { enabled: false },
-        platforms: ['linux/amd64']
-      }
-    ],
-    platforms: ['linux/amd64', 'linux/arm64'],
-    latest: 'auto',
-    semverTags: false,
-    registries: [{ registry: 'ghcr.io', username: 'u', password: 'p' }],
-    push: 'auto',
-    cache: 'gha',
-    qemu: 'auto',
-    builder: 'auto',
-    buildArgs: { A: 'global', GOPROXY: 'direct' },
-    smokePlatforms: 'native',
-    dryRun: false,
-    goCache: 'auto',
-    builderEndpoints: [],
-    mode: 'publish',
-    sign: { mode: 'false' },
-    provenance: 'min',
-    sbom: false,
-    ...over
-  });
+  const inputs = (over: Partial<Inputs> = {}): Inputs =>
+    inputsFor(
+      [
+        {
+          names: ['docker.io/example/tunnel', 'ghcr.io/Example/Tunnel'],
+          dockerfile: 'Dockerfile',
+          context: '.',
+          buildArgs: { A: 'img' },
+          labels: {},
+          smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'up', seconds: 5 } }
+        },
+        {
+          names: ['ghcr.io/example/tunnel-web'],
+          dockerfile: 'Dockerfile.web',
+          context: '.',
+          buildArgs: {},
+          labels: {},
+          smoke: { enabled: false },
+          platforms: ['linux/amd64']
+        }
+      ],
+      { buildArgs: { A: 'global', GOPROXY: 'direct' }, ...over }
+    );
 
   it('every tag for every name of every image, a cache scope each, notices for lowercasing and smoke: false', () => {
     const p = buildPlan(inputs(), ctxFor('release-published'));

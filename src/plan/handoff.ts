@@ -48,11 +48,6 @@ export function handoffKey(runId: string, scope: string, platform: string, attem
 /** Where the record waits on the runner. A "~" path: @actions/cache versions entries by the path string. */
 export const HANDOFF_PATH = '~/.cache/go-docker-publish/handoff';
 
-/** Every expected platform of every image, each with the record that holds it (or none). */
-export function expectedPlatforms(plan: Plan): string[] {
-  return [...new Set(plan.images.flatMap((i) => i.platforms))];
-}
-
 /**
  * Checks the records found against what the merge expects: every platform of every image, from a
  * platform run of this workflow run and commit, smoke-tested (or with smoke: false). Returns, per

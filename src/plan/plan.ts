@@ -4,7 +4,7 @@ import { resolveRelease } from './version.js';
 import { normalizeRepository } from './reference.js';
 import { defaultBuildArgs, ociLabels } from './labels.js';
 import { handoffScope } from './handoff.js';
-import { archOf } from './platforms.js';
+import { archOf, platformsOf } from './platforms.js';
 
 /** `runnerArch`: the runner's architecture (amd64, arm64, ...), which mode: platform builds by default. */
 export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64'): Plan {
@@ -111,7 +111,7 @@ function runnerImages(images: PlannedImage[], buildPlatforms: string[] | undefin
   if (out.length === 0) {
     const what = buildPlatforms ? `"${buildPlatforms.join(',')}"` : `linux/${arch} (the runner's own, as build-platforms is not set)`;
     throw new Error(
-      `Input "build-platforms": ${what} is not valid here. Expected at least one of the images' platforms (${[...new Set(images.flatMap((i) => i.platforms))].join(', ')}): mode: platform builds only those on this runner.`
+      `Input "build-platforms": ${what} is not valid here. Expected at least one of the images' platforms (${platformsOf(images).join(', ')}): mode: platform builds only those on this runner.`
     );
   }
   return out;

@@ -3,6 +3,11 @@
 /** Architectures a host of each architecture runs without emulation. */
 const NATIVE: Record<string, string[]> = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] };
 
+/** Every platform of a list of images, each once, in order. */
+export function platformsOf(images: { platforms: string[] }[]): string[] {
+  return [...new Set(images.flatMap((i) => i.platforms))];
+}
+
 export function archOf(platform: string): string {
   return platform.split('/')[1] ?? '';
 }

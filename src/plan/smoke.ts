@@ -48,7 +48,8 @@ export function parseState(json: string): ContainerState {
 }
 
 export function smokeVerdict(spec: EnabledSmoke, obs: SmokeObservation): SmokeVerdict {
-  const { state, wait } = { state: obs.state, wait: spec.wait };
+  const state = obs.state;
+  const wait = spec.wait;
   const expectOk = spec.expect === undefined || new RegExp(spec.expect).test(obs.output);
   const noMatch = `its output does not match expect /${spec.expect ?? ''}/`;
 

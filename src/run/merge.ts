@@ -1,15 +1,16 @@
 // mode: merge, the job that `needs:` the matrix of platform runs: no build and no smoke test here.
 // It finds what each platform run pushed (handoff.ts), checks that every expected platform of every
-// image is there, was smoke-tested, and is in the registry as the image that ran; only then does it
-// create every tag (the same tag rules as a publish run, floating tags included), each an index of
-// all platforms with the index annotations.
+// image is there, was smoke-tested, and is in the registry as the image that ran, and returns what
+// each image's tags are made from: the pipeline then tags (the same tag rules as a publish run,
+// floating tags included) and signs as a publish run does.
 import * as core from '@actions/core';
-import { checkRecords, expectedPlatforms } from '../plan/handoff.js';
+import { checkRecords } from '../plan/handoff.js';
+import { platformsOf } from '../plan/platforms.js';
 import type { Plan } from '../plan/types.js';
 import type { ImageOutcome } from '../report.js';
 import type { CacheStore } from './go-cache.js';
 import { restoreHandoff, type WorkflowRun } from './handoff.js';
-import { checkPlatform, tagAll } from './push.js';
+import { checkPlatform } from './push.js';
 import type { Runner } from './runner.js';
 
 export async function mergePlatforms(
@@ -17,10 +18,9 @@ export async function mergePlatforms(
   runner: Runner,
   store: CacheStore,
   run: WorkflowRun,
-  outcomes: ImageOutcome[],
-  pushed: (ref: string) => void
-): Promise<void> {
-  const records = await restoreHandoff(plan, expectedPlatforms(plan), store, run);
+  outcomes: ImageOutcome[]
+): Promise<string[][]> {
+  const records = await restoreHandoff(plan, platformsOf(plan.images), store, run);
   const { sources, tested, problems } = checkRecords(plan, records, { id: run.id, sha: run.sha });
   if (problems.length > 0) {
     throw new Error(`Cannot merge:\n${problems.map((p) => `- ${p}`).join('\n')}\n\nNo tag was created.`);
@@ -29,8 +29,8 @@ export async function mergePlatforms(
     const o = outcomes[i];
     const ids = tested[i] ?? {};
     for (const platform of img.platforms) {
-      const source = (sources[i] ?? []).find((s) => records[platform]?.images.some((r) => r.name === img.name && r.source === s));
-      if (!source) throw new Error(`${img.name} ${platform}: no source`);
+      // checkRecords found this image in this platform's record.
+      const source = records[platform]?.images.find((r) => r.name === img.name)?.source ?? '';
       await checkPlatform(img.name, source, platform, ids[platform], runner);
     }
     if (o) {
@@ -39,5 +39,5 @@ export async function mergePlatforms(
     }
     core.info(`${img.name}: every platform is in the registry${Object.keys(ids).length ? ', as the image its platform run tested' : ''}`);
   }
-  await tagAll(plan, sources, runner, outcomes, pushed);
+  return sources;
 }

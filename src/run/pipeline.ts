@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import type { CacheService } from '../plan/cache-service.js';
 import type { Plan } from '../plan/types.js';
+import { platformsOf } from '../plan/platforms.js';
 import { planOutcomes, type ImageOutcome } from '../report.js';
 import { setupBuilder } from './builder.js';
 import { buildImages, type Builders } from './build.js';
@@ -67,18 +68,20 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
     // Hub's anonymous pull limit never applies to a publishing run.
     if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
+    // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
+    const tagAndSign = async (sources: string[][]): Promise<void> => {
+      await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
+      await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
+    };
     if (plan.mode === 'merge') {
-      if (plan.push) {
-        await mergePlatforms(plan, runner, store, workflowRun(env), outcomes, (ref) => pushedRefs.push(ref));
-        await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
-      } else core.info(`Nothing merged: ${plan.pushReason}.`);
+      if (plan.push) await tagAndSign(await mergePlatforms(plan, runner, store, workflowRun(env), outcomes));
+      else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
     }
-    const allPlatforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
     await setupQemu(
       plan.qemu,
-      plan.qemu === 'true' ? allPlatforms : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())),
+      plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())),
       runner
     );
     const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
@@ -128,17 +131,15 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       }
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
-        await saveHandoff(plan, handoffRecords(plan, sources, smoke, workflowRun(env)), store, workflowRun(env));
+        const run = workflowRun(env);
+        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run);
         plan.images.forEach((_, i) => {
           const o = outcomes[i];
           if (!o) return;
           o.tags = [];
           o.digest = (sources[i]?.[0] ?? '').split('@')[1] ?? '';
         });
-      } else {
-        await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
-        await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
-      }
+      } else await tagAndSign(sources);
     }
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';
@@ -206,8 +207,7 @@ function workflowRun(env: PipelineEnv): WorkflowRun {
 
 /** Pure: what a platform run hands to the merge job, one record per platform it built. */
 export function handoffRecords(plan: Plan, sources: string[][], smoke: SmokeResult[], run: WorkflowRun): HandoffRecord[] {
-  const platforms = [...new Set(plan.images.flatMap((i) => i.platforms))];
-  return platforms.map((platform) => ({
+  return platformsOf(plan.images).map((platform) => ({
     schema: 1,
     run: run.id,
     sha: run.sha,

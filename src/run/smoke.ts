@@ -130,8 +130,7 @@ export async function smokeImage(
         };
       }
       const result = await watch(smoke, name, runner, probe, started);
-      const logs = await runner.docker(['logs', name], { silent: true, allowFailure: true });
-      const output = `${logs.stdout}${logs.stderr}`;
+      const output = await logsOf(name, runner);
       core.info(`Last lines of its log:\n${lastLines(output, 20) || '(no output)'}`);
       const exitCode = result.state.status === 'exited' ? result.state.exitCode : undefined;
       if (result.verdict.passed) {
@@ -144,6 +143,12 @@ export async function smokeImage(
       await runner.docker(['rm', '--force', '--volumes', name], { silent: true, allowFailure: true });
     }
   });
+}
+
+/** A container's stdout+stderr so far. */
+async function logsOf(name: string, runner: Runner): Promise<string> {
+  const r = await runner.docker(['logs', name], { silent: true, allowFailure: true });
+  return `${r.stdout}${r.stderr}`;
 }
 
 async function watch(
@@ -164,10 +169,7 @@ async function watch(
       );
       if (hostPort !== undefined) httpStatus = await probe.httpStatus(`http://127.0.0.1:${hostPort}${smoke.wait.path}`);
     }
-    const output =
-      smoke.expect === undefined
-        ? ''
-        : await runner.docker(['logs', name], { silent: true, allowFailure: true }).then((r) => `${r.stdout}${r.stderr}`);
+    const output = smoke.expect === undefined ? '' : await logsOf(name, runner);
     const obs: SmokeObservation = { elapsedSeconds: (probe.now() - started) / 1000, state, output };
     if (httpStatus !== undefined) obs.httpStatus = httpStatus;
     const verdict = smokeVerdict(smoke, obs);
