@@ -1,8 +1,11 @@
-// Reads what the runner tells the action about the workflow run: GITHUB_* variables and the event
-// payload file. The only place that reads them; everything downstream takes an EventContext.
+// What the runner tells the action about the workflow run: the event payload file and the
+// GITHUB_* variables that describe the event (the pipeline's own GITHUB_RUN_* and RUNNER_* are
+// read by main.ts), and the commit's time from the checkout. Everything downstream takes an
+// EventContext.
 import { readFileSync } from 'node:fs';
-import { getExecOutput } from '@actions/exec';
+import { gitLogTimeArgs } from './plan/commands/git.js';
 import type { EventContext } from './plan/types.js';
+import type { Runner } from './run/runner.js';
 
 export function readEventContext(env: NodeJS.ProcessEnv, commitTime?: number): EventContext {
   let payload: Record<string, unknown> = {};
@@ -38,10 +41,10 @@ function commitTimeFromPayload(payload: Record<string, unknown>): number | undef
 }
 
 /** The commit's time from git in the workspace (the checkout), or undefined when git cannot tell. */
-export async function gitCommitTime(workspace: string, sha: string): Promise<number | undefined> {
+export async function gitCommitTime(workspace: string, sha: string, runner: Runner): Promise<number | undefined> {
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;
   try {
-    const r = await getExecOutput('git', ['-C', workspace, 'log', '-1', '--format=%ct', sha], { silent: true, ignoreReturnCode: true });
+    const r = await runner.git(gitLogTimeArgs(workspace, sha), { silent: true, allowFailure: true });
     const t = Number(r.stdout.trim());
     return r.exitCode === 0 && Number.isInteger(t) && t > 0 ? t : undefined;
   } catch {

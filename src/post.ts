@@ -4,13 +4,14 @@ import * as core from '@actions/core';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
 import { actionsCache, saveGoCache } from './run/go-cache.js';
 import { logout } from './run/login.js';
-import { DockerCli } from './run/runner.js';
+import { builderRemoveArgs } from './plan/commands/builders.js';
+import { ExecRunner } from './run/runner.js';
 import { loadState } from './run/state.js';
 
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const state = loadState();
   if (!state.dockerConfig) return;
-  const runner = new DockerCli(dockerEnv(state.dockerConfig, env));
+  const runner = new ExecRunner(dockerEnv(state.dockerConfig, env));
   // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
   for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
   // Each step on its own: one that fails does not keep the others from running.
@@ -28,7 +29,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   ];
   for (const { name, keepState } of builders) {
     await step(`removal of builder ${name}`, async () => {
-      const r = await runner.docker(['buildx', 'rm', '--force', ...(keepState ? ['--keep-state'] : []), name], { allowFailure: true });
+      const r = await runner.docker(builderRemoveArgs(name, keepState), { allowFailure: true });
       if (r.exitCode === 0) core.info(`Removed builder ${name}${keepState ? ' (its build cache stays on the node)' : ''}`);
       else core.warning(`Could not remove builder ${name}: ${r.stderr.trim()}`);
     });

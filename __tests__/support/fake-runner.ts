@@ -1,4 +1,4 @@
-// Unit tests' stand-in for DockerCli.
+// Unit tests' stand-in for the real runner (ExecRunner).
 import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
 
 /** A fake runner: records every docker call and answers from a script. */
@@ -16,6 +16,10 @@ export class FakeRunner implements Runner {
   async cosign(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.cosignEnvs.push(opts.env ?? {});
     return this.docker(['cosign', ...args], { ...opts, env: undefined });
+  }
+  /** git calls are recorded as ['git', ...args]. */
+  async git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.docker(['git', ...args], opts);
   }
   commands(): string[] {
     return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));

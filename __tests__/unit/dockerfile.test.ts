@@ -2,7 +2,8 @@
 // line N of the file is element N of the list (counting from 1).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { analyseDockerfile, parseDockerfile, platformsExecuted, type DockerfileReport } from '../../src/plan/dockerfile.js';
+import { analyseDockerfile, platformsExecuted, type DockerfileReport } from '../../src/plan/dockerfile.js';
+import { parseDockerfile } from '../../src/plan/dockerfile-parser.js';
 
 const df = (...lines: string[]): string => lines.join('\n') + '\n';
 const codes = (r: DockerfileReport): [number, string][] => r.findings.map((f) => [f.line, f.code]);

@@ -2,7 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { checkImageFiles, InputError, parseImages, parseKeyValueLines, parseSmoke, readInputs, splitArgs } from '../../src/inputs.js';
+import { checkImageFiles } from '../../src/inputs/files.js';
+import { parseImages } from '../../src/inputs/images.js';
+import { InputError, readInputs } from '../../src/inputs/index.js';
+import { parseSmoke, splitArgs } from '../../src/inputs/smoke.js';
+import { parseKeyValueLines } from '../../src/inputs/values.js';
 
 const getter =
   (m: Record<string, string>) =>

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
-import { partArgs } from '../../src/run/build.js';
-import { nodeContexts, splitPlatforms, setupNodes } from '../../src/run/nodes.js';
+import { partArgs } from '../../src/plan/commands/build.js';
+import { recordedCommands } from '../support/dry-run.js';
+import { nodeContexts, splitPlatforms } from '../../src/plan/parts.js';
+import { setupNodes } from '../../src/run/nodes.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
 describe('which platforms build where', () => {
@@ -75,8 +77,7 @@ describe('which platforms build where', () => {
 });
 
 describe('the dry run of a split build', () => {
-  it('prints the context and its builder, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
-    const { plannedCommands } = await import('../../src/main.js');
+  it('records the context and its builder, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
     const img = {
       name: 'ghcr.io/o/a',
       repositories: ['ghcr.io/o/a'],
@@ -93,8 +94,11 @@ describe('the dry run of a split build', () => {
       images: [img],
       push: true,
       registries: [],
+      release: { tags: ['v1'], version: 'v1' },
       cache: 'gha',
+      qemu: 'false',
       builder: 'auto',
+      goCache: 'false',
       smokePlatforms: 'all',
       builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }],
       mode: 'publish',
@@ -102,22 +106,36 @@ describe('the dry run of a split build', () => {
       provenance: 'min',
       sbom: false
     } as unknown as Plan;
-    const cmds = plannedCommands(plan).map((c) => c.join(' '));
-    expect(cmds[0]).toMatch(/^context create gdp-node-[0-9a-f]{12} --docker=host=ssh:\/\/b@arm$/);
-    expect(cmds[1]).toMatch(/^buildx create --name=gdp-node-builder-[0-9a-f]{12} --driver=docker-container .* gdp-node-[0-9a-f]{12}$/);
-    expect(cmds[2]).toMatch(
-      /^buildx build --progress=plain --builder=<builder> --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
-    );
+    const { calls, result } = await recordedCommands(plan, { env: { ghaCache: { protocol: 'v2', reason: 'test' } } });
+    expect(result.error).toBeUndefined();
+    // The commands that change something, in order (reads left out).
+    const cmds = calls
+      .map((c) => c.join(' '))
+      .filter((c) => !/^(buildx inspect|buildx imagetools inspect|image inspect|--context=\S+ version)/.test(c));
+    const node = /gdp-node-[0-9a-f]{12}/.exec(cmds.join('\n'))?.[0] ?? 'no node context';
+    const nodeBuilder = node.replace('gdp-node-', 'gdp-node-builder-');
+    expect(cmds[0]).toMatch(/^buildx create --name=go-docker-publish-42-1 --driver=docker-container /);
+    expect(cmds[1]).toBe(`context create ${node} --docker=host=ssh://b@arm`);
+    expect(cmds[2]).toMatch(new RegExp(`^buildx create --name=${nodeBuilder} --driver=docker-container .* ${node}$`));
     expect(cmds[3]).toMatch(
-      /^--context=gdp-node-[0-9a-f]{12} buildx build --progress=plain --builder=gdp-node-builder-[0-9a-f]{12} --platform=linux\/arm64 /
+      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
     );
-    expect(cmds[3]).not.toContain('--cache-to');
-    expect(cmds[6]).toMatch(
-      /^--context=gdp-node-[0-9a-f]{12} buildx build .*--platform=linux\/arm64 .*--output=type=docker,name=ghcr.io\/o\/a:v1,dest=<tmp>\/load.tar,rewrite-timestamp=true --provenance=false/
+    expect(cmds[4]).toMatch(
+      new RegExp(`^--context=${node} buildx build --progress=plain --builder=${nodeBuilder} --platform=linux/arm64 `)
     );
-    expect(cmds[7]).toBe('load --input=<tmp>/load.tar');
-    expect(cmds[8]).toBe('run --detach --name=<container> --platform=linux/arm64 --pull=never ghcr.io/o/a:v1');
-    expect(cmds[10]).toMatch(/^--context=gdp-node-[0-9a-f]{12} buildx build .*push-by-digest=true/);
-    expect(cmds[11]).toBe('buildx imagetools create --tag=ghcr.io/o/a:v1 ghcr.io/o/a@<digest> ghcr.io/o/a@<digest-2>');
+    expect(cmds[4]).not.toContain('--cache-to');
+    expect(cmds[8]).toMatch(
+      new RegExp(
+        `^--context=${node} buildx build .*--platform=linux/arm64 .*--output=type=docker,name=ghcr.io/o/a:v1,dest=\\S+/load.tar,rewrite-timestamp=true --provenance=false`
+      )
+    );
+    expect(cmds[9]).toMatch(/^load --input=\S+\/load.tar$/);
+    expect(cmds[10]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/arm64 --pull=never ghcr.io\/o\/a:v1$/);
+    expect(cmds[11]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
+    expect(cmds[12]).toMatch(/^buildx build .*--platform=linux\/amd64 .*push-by-digest=true/);
+    expect(cmds[13]).toMatch(new RegExp(`^--context=${node} buildx build .*push-by-digest=true`));
+    expect(cmds.filter((c) => c.startsWith('buildx imagetools create --tag='))).toEqual([
+      'buildx imagetools create --tag=ghcr.io/o/a:v1 ghcr.io/o/a@<digest-1> ghcr.io/o/a@<digest-2>'
+    ]);
   });
 });

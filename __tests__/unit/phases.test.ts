@@ -2,20 +2,23 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { buildxBuildArgs, cacheArgs, loginArgs, smokeRunArgs, tagArgs, type BuildOutput } from '../../src/plan/commands.js';
+import { buildxBuildArgs, cacheArgs, type BuildOutput } from '../../src/plan/commands/build.js';
+import { BINFMT_IMAGE, smokeRunArgs } from '../../src/plan/commands/containers.js';
+import { loginArgs, tagArgs } from '../../src/plan/commands/registry.js';
+import { cacheErrors, countSteps } from '../../src/plan/build-log.js';
+import { indexDigestOf, platformManifest, platformSizes } from '../../src/plan/index-manifest.js';
+import { rewritesTimestamps } from '../../src/plan/parts.js';
+import { smokePlatforms } from '../../src/plan/smoke.js';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { chooseBuilder, parseInspect, type BuilderInfo } from '../../src/run/builder.js';
-import { cacheErrors, countSteps, rewritesTimestamps } from '../../src/run/build.js';
 import { runPipeline } from '../../src/run/pipeline.js';
-import { indexDigestOf, platformManifest, platformSizes } from '../../src/run/push.js';
 import { emulatedPlatforms } from '../../src/plan/platforms.js';
-import { BINFMT_IMAGE, missingInterpreters, setupQemu } from '../../src/run/qemu.js';
-import { summaryRows } from '../../src/report.js';
+import { missingInterpreters, setupQemu } from '../../src/run/qemu.js';
+import { summaryRows } from '../../src/report/summary.js';
 import { indexAnnotations } from '../../src/plan/labels.js';
 import { isTransient, withRetry } from '../../src/run/retry.js';
 import type { ExecResult } from '../../src/run/runner.js';
 import { FakeRunner } from '../support/fake-runner.js';
-import { smokePlatforms } from '../../src/run/smoke.js';
 
 const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   name: 'ghcr.io/example/tunnel',

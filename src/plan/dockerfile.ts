@@ -1,28 +1,14 @@
-// Dockerfile analysis, pure (the caller passes the text; no docker, no I/O).
-// - parseDockerfile follows BuildKit's dockerfile frontend: parser directives only at the very top
-//   (syntax, escape, check; the first other line ends them), `escape=` with "\" or "`", comment
-//   lines ("#" after optional whitespace) and blank lines skipped, also inside continuations,
-//   continuation lines joined as they are, heredocs (<<EOF, <<-EOF, <<"EOF") for RUN/COPY/ADD,
-//   case-insensitive keywords, leading --flags, JSON (exec) form.
-// - analyseDockerfile resolves stages (FROM image AS name, ARG-parameterised FROM, FROM <stage>,
+// Dockerfile analysis, pure (the caller passes the text; no docker, no I/O): analyseDockerfile
+// reads the instructions (dockerfile-parser.ts) and resolves stages (FROM image AS name, ARG-parameterised FROM, FROM <stage>,
 //   COPY --from=<name|index>, RUN --mount=...,from=), the stages the target needs, the cache
 //   mounts, and findings about multi-platform Go builds (see FindingCode).
 
+import { parseDockerfile, unquote } from './dockerfile-parser.js';
+import { FINDINGS, type FindingCode, type FindingFacts } from './findings.js';
 import type { GoCacheMount } from './go-cache.js';
 
-export type Flag = { name: string; value: string };
-/** chomp: <<-, leading tabs stripped from the body and the terminator. */
-export type Heredoc = { name: string; chomp: boolean; body: string };
-export interface Instruction {
-  keyword: string;
-  flags: Flag[];
-  args: string;
-  json?: string[];
-  heredocs: Heredoc[];
-  /** 1-based line where it starts, and the last line it uses (continuations and heredoc bodies included). */
-  line: number;
-  endLine: number;
-}
+export type { FindingCode } from './findings.js';
+
 /** A cache mount as the Go cache needs it (id defaults to the target), and where it is. */
 export interface CacheMount extends GoCacheMount {
   line: number;
@@ -47,7 +33,6 @@ export interface DockerfileStage {
   /** FROM scratch or a distroless image (gcr.io/distroless/*, cgr.dev/chainguard/static), or a stage FROM one */
   scratchLike: boolean;
 }
-export type FindingCode = 'go-under-qemu' | 'goos-goarch-missing' | 'goarm-missing' | 'cgo-not-disabled' | 'final-stage-emulated';
 export interface Finding {
   line: number;
   severity: 'warning' | 'notice';
@@ -71,84 +56,6 @@ export interface AnalyseOptions {
   buildArgs?: Record<string, string>;
   /** the platforms built; enables the GOARM check when one is linux/arm[/vN] */
   platforms?: string[];
-}
-
-const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
-const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
-/** A word starting with <<, as BuildKit reads heredocs (so `echo "a <<b"` and `<<<` are none). */
-const HEREDOC = /(?:^|\s)\d*<<(-?)(["']?)([A-Za-z_][\w.-]*)\2(?=\s|$)/g;
-const FLAG = /^--([A-Za-z][\w-]*)(?:=((?:"[^"]*"|'[^']*'|[^\s"'])*))?(?:\s+|$)/;
-const FLAG_KEYWORDS = new Set(['FROM', 'RUN', 'COPY', 'ADD']);
-
-const unquote = (s: string): string => (/^(["']).*\1$/s.test(s) && s.length >= 2 ? s.slice(1, -1) : s);
-const skippable = (l: string): boolean => {
-  const t = l.trim();
-  return t === '' || t.startsWith('#');
-};
-
-export function parseDockerfile(text: string): { instructions: Instruction[]; directives: Record<string, string> } {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const directives: Record<string, string> = {};
-  for (const l of lines) {
-    const m = DIRECTIVE.exec(l);
-    const key = m?.[1]?.toLowerCase();
-    if (!m || !key || !KNOWN_DIRECTIVES.has(key) || key in directives) break;
-    directives[key] = m[2] ?? '';
-  }
-  const cont = directives.escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
-  const instructions: Instruction[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const first = lines[i] ?? '';
-    if (skippable(first)) {
-      i++;
-      continue;
-    }
-    const line = i + 1;
-    let logical = first.trimStart();
-    let more = cont.test(logical);
-    if (more) logical = logical.replace(cont, '');
-    while (more && ++i < lines.length) {
-      const l = lines[i] ?? '';
-      if (skippable(l)) continue;
-      more = cont.test(l);
-      logical += more ? l.replace(cont, '') : l;
-    }
-    i++;
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(logical);
-    const keyword = (m?.[1] ?? '').toUpperCase();
-    let rest = (m?.[2] ?? '').trim();
-    const flags: Flag[] = [];
-    for (let f = FLAG.exec(rest); FLAG_KEYWORDS.has(keyword) && f; f = FLAG.exec(rest)) {
-      flags.push({ name: (f[1] ?? '').toLowerCase(), value: unquote(f[2] ?? '') });
-      rest = rest.slice(f[0].length);
-    }
-    let json: string[] | undefined;
-    if (rest.startsWith('[')) {
-      try {
-        const v: unknown = JSON.parse(rest);
-        if (Array.isArray(v) && v.every((x) => typeof x === 'string')) json = v as string[];
-      } catch {
-        // shell form after all
-      }
-    }
-    const heredocs: Heredoc[] = [];
-    if (json === undefined && ['RUN', 'COPY', 'ADD'].includes(keyword)) {
-      for (const h of rest.matchAll(HEREDOC)) {
-        const chomp = h[1] === '-';
-        const name = h[3] ?? '';
-        const body: string[] = [];
-        while (i < lines.length) {
-          const l = chomp ? (lines[i++] ?? '').replace(/^\t+/, '') : (lines[i++] ?? '');
-          if (l === name) break;
-          body.push(l);
-        }
-        heredocs.push({ name, chomp, body: body.join('\n') });
-      }
-    }
-    instructions.push({ keyword, flags, args: rest, ...(json ? { json } : {}), heredocs, line, endLine: Math.min(i, lines.length) });
-  }
-  return { instructions, directives };
 }
 
 /** The platform ARGs BuildKit provides in the global scope; their values depend on the build, so they stay as `$NAME`. */
@@ -321,7 +228,8 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
     new Set(chainOf(stages, i).flatMap((c) => (extra[c]?.declared ?? []).filter((d) => d.line < before).map((d) => d.name)));
 
   const findings: Finding[] = [];
-  const add = (line: number, code: FindingCode, message: string, severity: Finding['severity'] = 'warning'): void => {
+  const add = (line: number, code: FindingCode, facts: FindingFacts): void => {
+    const { severity, message } = { severity: FINDINGS[code].severity, message: FINDINGS[code].message(facts) };
     if (!findings.some((f) => f.line === line && f.message === message)) findings.push({ line, severity, code, message });
   };
   const arm = (opts.platforms ?? []).filter((p) => /^linux\/arm(?:\/v\d+)?$/.test(p));
@@ -332,10 +240,10 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
     for (const run of s.runs) {
       const go = GO_BUILD.exec(run.command);
       if (!go) continue;
+      const facts: FindingFacts = { stage: label(s), fromLine: s.fromLine, runLine: run.line };
       if (!cross) {
         goCompileUnderEmulation = true;
-        const qemu = `${label(s)} compiles Go under QEMU for every non-native platform (RUN at line ${run.line}): add --platform=$BUILDPLATFORM to its FROM (line ${s.fromLine}) and cross-compile with GOOS=$TARGETOS GOARCH=$TARGETARCH.`;
-        add(run.line, 'go-under-qemu', qemu);
+        add(run.line, 'go-under-qemu', facts);
         continue;
       }
       const ctx = contextOf(i, run);
@@ -344,20 +252,17 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
         ? []
         : [GOOS_SET.test(ctx) ? '' : 'GOOS=$TARGETOS', GOARCH_SET.test(ctx) ? '' : 'GOARCH=$TARGETARCH'].filter(Boolean);
       if (missing.length > 0) {
-        const unset = `${label(s)} runs on the build platform (--platform=$BUILDPLATFORM) but its go build at line ${run.line} does not set ${missing.join(' and ')}, so every image gets a binary for the build platform: set ${missing.join(' ')} on the go build (with ARG TARGETOS TARGETARCH in the stage).`;
-        add(run.line, 'goos-goarch-missing', unset);
+        add(run.line, 'goos-goarch-missing', { ...facts, missing });
       }
       const refs = new Set([...ctx.matchAll(TARGET_REF)].map((m) => m[1] ?? ''));
       if (xx) refs.add('TARGETPLATFORM');
       const have = declared(i, run.line);
       const undeclared = [...refs].filter((r) => !have.has(r)).sort();
       if (undeclared.length > 0) {
-        const undeclaredMsg = `${label(s)} uses ${undeclared.map((u) => `$${u}`).join(', ')} at line ${run.line} without declaring it in the stage, so it is empty and Go builds for the build platform: add "ARG ${undeclared.join(' ')}" after its FROM (line ${s.fromLine}).`;
-        add(run.line, 'goos-goarch-missing', undeclaredMsg);
+        add(run.line, 'goos-goarch-missing', { ...facts, undeclared });
       }
       if (arm.length > 0 && !xx && !GOARM_SET.test(ctx)) {
-        const goarm = `${label(s)} cross-compiles for ${arm.join(', ')} but its go build at line ${run.line} does not set GOARM from TARGETVARIANT (Go then defaults to GOARM=7, which does not run on ARMv6): add GOARM=\${TARGETVARIANT#v} to the go build and ARG TARGETVARIANT to the stage.`;
-        add(run.line, 'goarm-missing', goarm);
+        add(run.line, 'goarm-missing', { ...facts, arm });
       }
     }
   }
@@ -369,8 +274,9 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
       for (const c of chainOf(stages, src)) {
         for (const run of stages[c]?.runs ?? []) {
           if (!GO_BUILD.test(run.command) || CGO_OFF.test(contextOf(c, run))) continue;
-          const cgo = `${label(stages[c] as DockerfileStage)} builds Go at line ${run.line} without CGO_ENABLED=0, and the final ${label(t)} (FROM ${t.from}, line ${t.fromLine}) has no C library, so a cgo-linked binary fails to start: set CGO_ENABLED=0 on the go build.`;
-          add(run.line, 'cgo-not-disabled', cgo);
+          const stage = stages[c] as DockerfileStage;
+          const final = { stage: label(t), from: t.from, fromLine: t.fromLine, runs: 0 };
+          add(run.line, 'cgo-not-disabled', { stage: label(stage), fromLine: stage.fromLine, runLine: run.line, final });
         }
       }
     }
@@ -378,8 +284,8 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
   const finalRuns = targetChain.flatMap((c) => stages[c]?.runs ?? []);
   const firstRun = finalRuns[0];
   if (firstRun && executesOn(stages, target) !== 'build') {
-    const emulated = `The final ${label(t)} (FROM line ${t.fromLine}) has ${finalRuns.length} RUN step(s), the first at line ${firstRun.line}; they execute under emulation (QEMU) for every non-native platform: keep them few, or move the work into a --platform=$BUILDPLATFORM stage and COPY the result.`;
-    add(firstRun.line, 'final-stage-emulated', emulated, 'notice');
+    const final = { stage: label(t), from: t.from, fromLine: t.fromLine, runs: finalRuns.length };
+    add(firstRun.line, 'final-stage-emulated', { stage: label(t), fromLine: t.fromLine, runLine: firstRun.line, final });
   }
   findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
 

@@ -4,6 +4,7 @@
 // under a key made of the workflow run, the set of images and the platform; the merge job restores
 // the newest record per platform (a re-run job writes a new attempt) and checks it.
 import { createHash } from 'node:crypto';
+import { platformsOf } from './platforms.js';
 import type { Plan } from './types.js';
 
 /** What one platform run leaves for the merge job, per platform. */
@@ -113,4 +114,28 @@ export function parseRecord(text: string): HandoffRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a platform run hands to the merge job, one record per platform it built. */
+export function handoffRecords(
+  plan: Plan,
+  sources: string[][],
+  smoke: { image: string; platform: string; status: string; imageId?: string }[],
+  run: { id: string; sha: string }
+): HandoffRecord[] {
+  return platformsOf(plan.images).map((platform) => ({
+    schema: 1,
+    run: run.id,
+    sha: run.sha,
+    version: plan.release.version ?? null,
+    platform,
+    images: plan.images.flatMap((img, i): HandoffImage[] => {
+      const source = sources[i]?.[0];
+      if (!img.platforms.includes(platform) || !source) return [];
+      const t = smoke.find((s) => s.image === img.name && s.platform === platform);
+      if (t?.status === 'passed')
+        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}) }];
+      return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
+    })
+  }));
 }

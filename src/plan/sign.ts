@@ -21,6 +21,11 @@ export function isLoopbackRegistry(ref: string): boolean {
   return /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/.test(host);
 }
 
+/** Whether cosign is on PATH (checked before a signing run starts). */
+export function cosignVersionArgs(): string[] {
+  return ['version', '--json'];
+}
+
 export function cosignSignArgs(ref: string, spec: Exclude<SignSpec, { mode: 'false' }>, signingConfig?: string): string[] {
   const a = ['sign', '--yes'];
   if (spec.mode === 'key') a.push(`--key=env://${KEY_ENV}`);

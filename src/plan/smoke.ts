@@ -104,3 +104,13 @@ export function waitsFor(smoke: EnabledSmoke): string {
   if (w.kind === 'http') return `HTTP ${w.status} from GET ${w.path} on port ${w.port}${expect}`;
   return `exit code 0, a healthy HEALTHCHECK, or still running after ${w.seconds} s${expect}`;
 }
+
+/** The platforms to smoke-test for an image: the runner's own (native), or all of them. */
+export function smokePlatforms(img: { platforms: string[] }, mode: 'native' | 'all', hostArch: string): string[] {
+  if (mode === 'all') return img.platforms;
+  const native = img.platforms.find((p) => p.split('/')[1] === hostArch);
+  return [native ?? img.platforms[0] ?? `linux/${hostArch}`];
+}
+
+/** The name a smoke-tested platform is loaded under: the image's first tag. */
+export const smokeRef = (img: { refs: string[]; name: string }): string => img.refs[0] ?? img.name;

@@ -5,10 +5,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { buildxBuildArgs, cacheArgs, type BuildOutput } from '../plan/commands.js';
+import { partArgs, type BuildOutput } from '../plan/commands/build.js';
+import { partPlace, splitPlatforms, type BuildNode, type BuildPart } from '../plan/parts.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
+import { cacheErrors, countSteps, type CacheErrors } from '../plan/build-log.js';
 import type { BuilderChoice } from './builder.js';
-import { splitPlatforms, type BuildNode, type BuildPart } from './nodes.js';
 import { lastLines, type ExecResult, type Runner } from './runner.js';
 
 export interface BuildResult {
@@ -23,92 +24,11 @@ export interface BuildResult {
   cacheErrors: CacheErrors;
 }
 
-export interface CacheErrors {
-  import?: string;
-  export?: string;
-}
-
 /** The builders of a run: the runner's, and one per node. */
 export interface Builders {
   runner: BuilderChoice;
   nodes: BuildNode[];
 }
-
-/** Pure: failed cache steps in plain progress output ("#N importing cache …" / "#N exporting … cache" then "#N ERROR: …"). */
-export function cacheErrors(log: string): CacheErrors {
-  const kind = new Map<string, 'import' | 'export'>();
-  const out: CacheErrors = {};
-  for (const line of log.split('\n')) {
-    const step = /^#(\d+) (importing cache|exporting (?:to GitHub Actions Cache|cache))/.exec(line);
-    if (step?.[1]) kind.set(step[1], step[2]?.startsWith('importing') ? 'import' : 'export');
-    const err = /^#(\d+) ERROR: (.*)$/.exec(line);
-    const k = err?.[1] ? kind.get(err[1]) : undefined;
-    if (k && err?.[2] && out[k] === undefined) out[k] = err[2];
-  }
-  return out;
-}
-
-/** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
-export function countSteps(log: string): { cached: number; total: number } {
-  const steps = new Set<string>();
-  const cached = new Set<string>();
-  for (const line of log.split('\n')) {
-    const m = /^#(\d+) (\[.*\]|CACHED)/.exec(line);
-    if (!m || !m[1]) continue;
-    if (m[2] === 'CACHED') cached.add(m[1]);
-    else if (/^\[[^\]]*\d+\/\d+\]/.test(m[2] ?? '')) steps.add(m[1]);
-  }
-  return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
-}
-
-/**
- * Pure: the command of one part of an image's build with the given output. A node's part runs in
- * its Docker context and names its builder (BUILDX_BUILDER in the environment must not win); the
- * gha/registry cache is the runner's part's build's only (a node keeps its own cache).
- */
-export function partArgs(
-  plan: Plan,
-  img: PlannedImage,
-  part: BuildPart,
-  builder: string,
-  output: BuildOutput,
-  metadataFile: string,
-  cacheAvailable: boolean
-): string[] {
-  const cache = cacheAvailable && !part.node && output.type === 'cacheonly' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
-  const args = buildxBuildArgs(img, {
-    builder: part.node ? part.node.builder : builder,
-    platforms: part.platforms,
-    cacheFrom: cache.from,
-    cacheTo: cache.to,
-    metadataFile,
-    output,
-    progress: 'plain'
-  });
-  return part.node ? [`--context=${part.node.context}`, ...args] : args;
-}
-
-/**
- * Pure: whether an image's layers get their file times clamped to SOURCE_DATE_EPOCH, which makes
- * two builds of one commit push the same digests. The docker driver's exporter refuses it.
- */
-export function rewritesTimestamps(img: PlannedImage, driver: string): boolean {
-  return driver !== 'docker' && img.buildArgs.SOURCE_DATE_EPOCH !== undefined;
-}
-
-/** Pure: the driver of the builder a part runs on: a node's is the docker-container builder setupNodes made. */
-export function partDriver(part: BuildPart, runnerDriver: string): string {
-  return part.node ? 'docker-container' : runnerDriver;
-}
-
-/** Pure: the part of an image that builds a platform. */
-export function partOf(parts: BuildPart[], platform: string): BuildPart {
-  const part = parts.find((p) => p.platforms.includes(platform));
-  if (!part) throw new Error(`no part of the build makes ${platform}`);
-  return part;
-}
-
-const where = (part: BuildPart): string => (part.node ? `on ${part.node.endpoint}` : 'on the runner');
 
 /** Runs one part's build with an output; returns the build log and the metadata file's fields. */
 export async function exportPart(
@@ -126,7 +46,7 @@ export async function exportPart(
     allowFailure: true
   });
   const what = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type];
-  const subject = `${img.name} for ${part.platforms.join(', ')} ${where(part)}`;
+  const subject = `${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`;
   core.startGroup(`${what} ${subject}`);
   core.info(`${result.stdout}${result.stderr}`);
   core.endGroup();
@@ -156,7 +76,7 @@ export async function buildImages(
   for (const [i, img] of plan.images.entries()) {
     const parts = splitPlatforms(img.platforms, builders.nodes);
     const started = Date.now();
-    for (const part of parts) core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${where(part)}`);
+    for (const part of parts) core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`);
     // allSettled: every part has finished (or failed) before the run goes on or cleans up.
     const settled = await Promise.allSettled(
       parts.map((part, j) =>

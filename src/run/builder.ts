@@ -1,6 +1,7 @@
 // The buildx builder: use the current one when it can do what the run needs (build every
 // platform, load one, push by digest), otherwise create a docker-container builder that post removes.
 import * as core from '@actions/core';
+import { builderCreateArgs, builderInspectArgs } from '../plan/commands/builders.js';
 import type { Runner } from './runner.js';
 
 export interface BuilderInfo {
@@ -48,20 +49,6 @@ export function chooseBuilder(mode: 'auto' | 'docker' | 'docker-container', curr
   };
 }
 
-/** `docker buildx create` of a docker-container builder; on a node, in that node's Docker context. */
-export function builderCreateArgs(name: string, context?: string): string[] {
-  return [
-    'buildx',
-    'create',
-    `--name=${name}`,
-    '--driver=docker-container',
-    // Registries on the runner's loopback (and a node's) are reachable from the builder.
-    '--driver-opt=network=host',
-    '--bootstrap',
-    ...(context ? [context] : [])
-  ];
-}
-
 /** onCreate is told the name before the create command runs: a failed bootstrap still leaves the builder behind. */
 export async function setupBuilder(
   mode: 'auto' | 'docker' | 'docker-container',
@@ -69,7 +56,7 @@ export async function setupBuilder(
   runId: string,
   onCreate: (name: string) => void = () => undefined
 ): Promise<BuilderChoice> {
-  const inspect = await runner.docker(['buildx', 'inspect'], { silent: true, allowFailure: true });
+  const inspect = await runner.docker(builderInspectArgs(), { silent: true, allowFailure: true });
   const choice = chooseBuilder(mode, parseInspect(inspect.stdout), `go-docker-publish-${runId}`);
   if (choice.create) {
     onCreate(choice.name);

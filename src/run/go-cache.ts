@@ -3,10 +3,13 @@
 // out of the builder and saved. A fault of the cache service is a warning, never a failed build.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { extractDockerfile, goCacheKeys, restoreDockerfile, type GoCacheMount } from '../plan/go-cache.js';
+import { cacheMountsArgs } from '../plan/commands/builders.js';
+import { throwawayBuildArgs } from '../plan/commands/build.js';
+import type { Plan } from '../plan/types.js';
 import type { Runner } from './runner.js';
 
 /** What main works out per image and post needs to save (kept in the saved state). */
@@ -85,10 +88,7 @@ export function parseMountSizes(du: string): Record<string, number> {
 }
 
 async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<Record<string, number>> {
-  const r = await runner.docker(['buildx', 'du', `--builder=${entry.builder}`, '--verbose', '--filter=type=exec.cachemount'], {
-    silent: true,
-    allowFailure: true
-  });
+  const r = await runner.docker(cacheMountsArgs(entry.builder), { silent: true, allowFailure: true });
   const all = parseMountSizes(r.stdout);
   return Object.fromEntries(entry.mounts.map((m) => [m.id, all[m.id] ?? 0]));
 }
@@ -96,11 +96,9 @@ async function mountSizes(entry: GoCacheEntry, runner: Runner): Promise<Record<s
 /** A builder that kept its cache mounts from an earlier run (a self-hosted runner, a remote builder) needs no restore. */
 const WARM_BYTES = 1e6;
 
-/** A throwaway build on the entry's builder; the nonce keeps its RUN steps out of the layer cache. */
+/** A throwaway build on the entry's builder; a fresh nonce keeps its RUN steps out of the layer cache. */
 function danceArgs(entry: GoCacheEntry, output: string, context: string, dockerfile?: string): string[] {
-  const nonce = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const file = dockerfile ? [`--file=${dockerfile}`] : [];
-  return ['buildx', 'build', `--builder=${entry.builder}`, '--progress=plain', `--build-arg=NONCE=${nonce}`, output, ...file, context];
+  return throwawayBuildArgs(entry.builder, `${Date.now()}-${Math.random().toString(36).slice(2)}`, output, context, dockerfile);
 }
 
 /**
@@ -187,4 +185,49 @@ export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: Ca
     rmSync(dir, { recursive: true, force: true });
     rmSync(empty, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Go cache phase, before the build: per image with cache mounts, restore its saved caches into
+ * the runner's builder, once per set of mounts (BuildKit keeps a cache mount per builder and id,
+ * so images that share mounts share them). Returns what happened per image (the summary's "Go
+ * cache"), undefined for an image without cache mounts; `ready` hears of each entry post saves.
+ */
+export async function restoreGoCaches(
+  plan: Plan,
+  builder: string,
+  runner: Runner,
+  store: CacheStore,
+  o: { workspace: string; runId: string; ready: (entry: GoCacheEntry) => void }
+): Promise<(string | undefined)[]> {
+  const first = new Map<string, string>();
+  const out: (string | undefined)[] = [];
+  for (const img of plan.images) {
+    const spec = img.check?.goCache;
+    if (!spec) out.push(undefined);
+    else if (plan.goCache === 'false') out.push('off (go-cache: false)');
+    else if (!store.available()) {
+      core.info(`Go cache of ${img.name}: the GitHub Actions cache service is not available here`);
+      out.push('off: no cache service (not running on GitHub Actions?)');
+    } else {
+      const mounts = spec.mounts
+        .map((m) => m.id)
+        .sort()
+        .join(',');
+      const sharedWith = first.get(mounts);
+      if (sharedWith) {
+        out.push(`shared with ${sharedWith} (same cache mounts)`);
+        continue;
+      }
+      first.set(mounts, img.name);
+      const context = resolve(o.workspace, img.context);
+      const entry = makeEntry(
+        { image: img.name, scope: img.cacheScope, platforms: img.platforms, context, ...spec, run: o.runId },
+        builder
+      );
+      out.push(await restoreGoCache(entry, runner, store));
+      o.ready(entry);
+    }
+  }
+  return out;
 }

@@ -1,10 +1,12 @@
 // The digests a platform run pushed, carried to the merge job through the run's GitHub Actions
 // cache (plan/handoff.ts says what and under which key). A save the cache service does not take
-// fails the platform run: the merge job would not find its platform.
+// fails the platform run: the merge job would not find its platform. Both modes need a workflow
+// run and the cache service: checked before anything runs.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { cacheService } from '../plan/cache-service.js';
 import { HANDOFF_PATH, handoffKey, handoffPrefix, parseRecord, type HandoffRecord } from '../plan/handoff.js';
 import type { Plan } from '../plan/types.js';
 import type { CacheStore } from './go-cache.js';
@@ -14,6 +16,22 @@ export interface WorkflowRun {
   id: string;
   attempt: string;
   sha: string;
+}
+
+/**
+ * mode platform and merge carry the digests through the run's GitHub Actions cache, under the
+ * workflow run's ID: without either, fail before anything runs.
+ */
+export function checkHandoffPossible(mode: Plan['mode'], env: NodeJS.ProcessEnv, store: CacheStore): void {
+  const missing = [
+    env.GITHUB_RUN_ID ? '' : 'GITHUB_RUN_ID',
+    env.GITHUB_SHA ? '' : 'GITHUB_SHA',
+    store.available() ? '' : `the GitHub Actions cache service (${cacheService(env).reason})`
+  ].filter(Boolean);
+  if (missing.length === 0) return;
+  throw new Error(
+    `Input "mode": "${mode}" is not valid here. Expected a workflow run with ${missing.join(' and ')}: the platform runs hand their digests to the merge job through the run's Actions cache. Use mode: publish outside a matrix.`
+  );
 }
 
 const dir = (): string => join(homedir(), HANDOFF_PATH.slice(2));
@@ -31,9 +49,7 @@ export async function saveHandoff(plan: Plan, records: HandoffRecord[], store: C
     } catch (e) {
       throw new Error(
         `Could not hand ${rec.platform} to the merge job: the GitHub Actions cache failed (${(e as Error).message.split('\n')[0]}).`,
-        {
-          cause: e
-        }
+        { cause: e }
       );
     }
     if (!saved) throw new Error(`Could not hand ${rec.platform} to the merge job: the GitHub Actions cache did not take the entry ${key}.`);

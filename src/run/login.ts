@@ -1,7 +1,7 @@
 // Registry logins: secrets are registered for masking before anything is logged, and the
 // password reaches docker only on stdin.
 import * as core from '@actions/core';
-import { loginArgs } from '../plan/commands.js';
+import { loginArgs, logoutArgs } from '../plan/commands/registry.js';
 import type { RegistryLogin } from '../plan/types.js';
 import { withRetry } from './retry.js';
 import type { Runner } from './runner.js';
@@ -32,7 +32,7 @@ export async function login(registries: RegistryLogin[], runner: Runner, onLogge
 
 export async function logout(registries: string[], runner: Runner): Promise<void> {
   for (const r of registries) {
-    const res = await runner.docker(['logout', r], { allowFailure: true });
+    const res = await runner.docker(logoutArgs(r), { allowFailure: true });
     if (res.exitCode !== 0) core.warning(`docker logout ${r} failed: ${res.stderr.trim()}`);
   }
 }

@@ -1,13 +1,12 @@
 // mode: merge, the job that `needs:` the matrix of platform runs: no build and no smoke test here.
 // It finds what each platform run pushed (handoff.ts), checks that every expected platform of every
 // image is there, was smoke-tested, and is in the registry as the image that ran, and returns what
-// each image's tags are made from: the pipeline then tags (the same tag rules as a publish run,
-// floating tags included) and signs as a publish run does.
+// each image's tags are made from and what was tested: the pipeline then tags (the same tag rules
+// as a publish run, floating tags included) and signs as a publish run does.
 import * as core from '@actions/core';
 import { checkRecords } from '../plan/handoff.js';
 import { platformsOf } from '../plan/platforms.js';
 import type { Plan } from '../plan/types.js';
-import type { ImageOutcome } from '../report.js';
 import type { CacheStore } from './go-cache.js';
 import { restoreHandoff, type WorkflowRun } from './handoff.js';
 import { checkPlatform } from './push.js';
@@ -17,27 +16,21 @@ export async function mergePlatforms(
   plan: Plan,
   runner: Runner,
   store: CacheStore,
-  run: WorkflowRun,
-  outcomes: ImageOutcome[]
-): Promise<string[][]> {
+  run: WorkflowRun
+): Promise<{ sources: string[][]; tested: Record<string, string>[] }> {
   const records = await restoreHandoff(plan, platformsOf(plan.images), store, run);
   const { sources, tested, problems } = checkRecords(plan, records, { id: run.id, sha: run.sha });
   if (problems.length > 0) {
     throw new Error(`Cannot merge:\n${problems.map((p) => `- ${p}`).join('\n')}\n\nNo tag was created.`);
   }
   for (const [i, img] of plan.images.entries()) {
-    const o = outcomes[i];
     const ids = tested[i] ?? {};
     for (const platform of img.platforms) {
       // checkRecords found this image in this platform's record.
       const source = records[platform]?.images.find((r) => r.name === img.name)?.source ?? '';
       await checkPlatform(img.name, source, platform, ids[platform], runner);
     }
-    if (o) {
-      o.smoke = Object.keys(ids).length > 0 ? 'passed' : 'skipped';
-      o.tested = ids;
-    }
     core.info(`${img.name}: every platform is in the registry${Object.keys(ids).length ? ', as the image its platform run tested' : ''}`);
   }
-  return sources;
+  return { sources, tested };
 }

@@ -1,29 +1,40 @@
-// The publish pipeline: login → qemu → builder → build → smoke → push, each phase given the plan
-// and the runner. Nothing is pushed unless every smoke test of every image passed, and no tag is
-// created unless every image was pushed and every tested platform is, in the registry, the image
-// that ran. The same path on both image stores (classic and containerd): the builder builds,
-// the engine only ever holds the one platform a smoke test runs.
+// The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
+// build → smoke → push by digest + check → tags → sign; mode: platform hands the digests over
+// instead of tagging, mode: merge is login → hand-off → check → tags → sign. Each phase is a file
+// of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
+// image passed, and no tag is created unless every image was pushed and every tested platform is,
+// in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { CacheService } from '../plan/cache-service.js';
-import type { Plan } from '../plan/types.js';
+import { handoffRecords } from '../plan/handoff.js';
 import { platformsOf } from '../plan/platforms.js';
-import { planOutcomes, type ImageOutcome } from '../report.js';
-import { setupBuilder } from './builder.js';
+import { smokePlatforms } from '../plan/smoke.js';
+import type { Plan } from '../plan/types.js';
+import {
+  planOutcomes,
+  recordBuilds,
+  recordHandedOff,
+  recordMerged,
+  recordSmoke,
+  recordTags,
+  type ImageOutcome
+} from '../report/outcomes.js';
 import { buildImages, type Builders } from './build.js';
-import { login } from './login.js';
-import { setupNodes } from './nodes.js';
-import { checkTested, pushByDigest, tagAll } from './push.js';
+import { setupBuilder } from './builder.js';
+import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
+import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
-import { signImages, type SignRun } from './sign.js';
-import type { HandoffImage, HandoffRecord } from '../plan/handoff.js';
-import { actionsCache, makeEntry, restoreGoCache, type CacheStore, type GoCacheEntry } from './go-cache.js';
+import { setupNodes } from './nodes.js';
+import { checkTested, pushByDigest } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
-import { smokeAll, smokeFailureMessage, smokePlatforms, type SmokeResult } from './smoke.js';
+import { signImages, type SignRun } from './sign.js';
+import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
+import { tagAll } from './tag.js';
 
 export interface PipelineHooks {
   /** Called as soon as something exists that post must undo. */
@@ -50,72 +61,69 @@ export interface PipelineEnv {
   tempDir?: string;
   /** GITHUB_WORKSPACE: image contexts are relative to it. */
   workspace?: string;
-  /** The cache service for the Go caches and the hand-off (@actions/cache unless a test passes a fake). */
+  /** The cache service for the Go caches and the hand-off (@actions/cache unless a test or a dry run passes another). */
   cacheStore?: CacheStore;
   /** The workflow run (mode platform and merge carry digests under its ID). */
   workflowRun?: WorkflowRun;
   /** What a keyless signature's certificate names (GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF). */
   signRun?: SignRun;
+  /** A dry run: the runner records; phases word their log as what a real run would do. */
+  dryRun?: boolean;
+  /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
+  smokeProbe?: SmokeProbe;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
   const store = env.cacheStore ?? actionsCache;
+  const dryRun = env.dryRun ?? false;
   const pushedRefs: string[] = [];
-  const outcomes: ImageOutcome[] = planOutcomes(plan);
+  const outcomes = planOutcomes(plan);
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
+  // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
+  const tagAndSign = async (sources: string[][]): Promise<void> => {
+    const tagged = await tagAll(plan, sources, runner, (ref) => pushedRefs.push(ref), dryRun);
+    recordTags(outcomes, tagged);
+    const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
+    signatures.forEach((s, i) => {
+      const o = outcomes[i];
+      if (s && o) o.signature = s;
+    });
+  };
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
     // Hub's anonymous pull limit never applies to a publishing run.
     if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
-    // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
-    const tagAndSign = async (sources: string[][]): Promise<void> => {
-      await tagAll(plan, sources, runner, outcomes, (ref) => pushedRefs.push(ref));
-      await signImages(plan, outcomes, runner, tmp, signRun(env), pushedRefs);
-    };
     if (plan.mode === 'merge') {
-      if (plan.push) await tagAndSign(await mergePlatforms(plan, runner, store, workflowRun(env), outcomes));
-      else core.info(`Nothing merged: ${plan.pushReason}.`);
+      if (plan.push) {
+        const merged = await mergePlatforms(plan, runner, store, workflowRun(env));
+        recordMerged(outcomes, merged.tested);
+        await tagAndSign(merged.sources);
+      } else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
     }
-    await setupQemu(
-      plan.qemu,
-      plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, (img) => smokePlatforms(img, plan.smokePlatforms, nodeArch())),
-      runner
-    );
+    const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
+    await setupQemu(plan.qemu, plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked), runner);
     const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
     const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
     const builders: Builders = { runner: runnerBuilder, nodes };
 
-    let cacheAvailable = plan.cache !== 'none';
-    if (plan.cache === 'gha' && !env.ghaCache.protocol) {
-      core.warning(`cache: gha, but there is no cache service: ${env.ghaCache.reason}. Building without a cache.`);
-      cacheAvailable = false;
-    } else if (plan.cache === 'gha') {
-      core.info(`Cache: gha, through ${env.ghaCache.reason}`);
-    }
-    await restoreGoCaches(plan, runnerBuilder.name, runner, hooks, env, outcomes);
+    const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
+    const goCaches = await restoreGoCaches(plan, runnerBuilder.name, runner, store, {
+      workspace: env.workspace ?? process.cwd(),
+      runId: env.runId,
+      ready: (entry) => hooks.goCacheReady?.(entry)
+    });
+    goCaches.forEach((g, i) => {
+      const o = outcomes[i];
+      if (g !== undefined && o) o.goCache = g;
+    });
     const builds = await buildImages(plan, builders, runner, tmp, cacheAvailable);
-    builds.forEach((b, i) => {
-      const o = outcomes[i];
-      if (!o) return;
-      o.buildSeconds = b.seconds;
-      o.cache = cacheAvailable
-        ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
-          (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
-          (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
-        : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
-    });
+    recordBuilds(plan, outcomes, builds, cacheAvailable);
 
-    const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp);
-    plan.images.forEach((img, i) => {
-      const mine = smoke.filter((s) => s.image === img.name);
-      const o = outcomes[i];
-      if (!o) return;
-      o.smoke = mine.some((s) => s.status === 'failed') ? 'failed' : mine.every((s) => s.status === 'skipped') ? 'skipped' : 'passed';
-      o.tested = Object.fromEntries(mine.flatMap((s) => (s.imageId ? [[s.platform, s.imageId]] : [])));
-    });
+    const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp, { probe: env.smokeProbe, dryRun });
+    recordSmoke(plan, outcomes, smoke);
     const failed = smoke.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
       throw new Error(`${smokeFailureMessage(failed)}\n\nNothing was pushed: every smoke test must pass first.`);
@@ -133,12 +141,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
         await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run);
-        plan.images.forEach((_, i) => {
-          const o = outcomes[i];
-          if (!o) return;
-          o.tags = [];
-          o.digest = (sources[i]?.[0] ?? '').split('@')[1] ?? '';
-        });
+        recordHandedOff(outcomes, sources);
       } else await tagAndSign(sources);
     }
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
@@ -152,48 +155,16 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   return result;
 }
 
-async function restoreGoCaches(
-  plan: Plan,
-  builder: string,
-  runner: Runner,
-  hooks: PipelineHooks,
-  env: PipelineEnv,
-  outcomes: ImageOutcome[]
-): Promise<void> {
-  const store = env.cacheStore ?? actionsCache;
-  // BuildKit keeps a cache mount per builder and id: images that share mounts restore and save them once.
-  const first = new Map<string, string>();
-  for (const [i, img] of plan.images.entries()) {
-    const o = outcomes[i];
-    const spec = img.check?.goCache;
-    if (!o || !spec) continue;
-    if (plan.goCache === 'false') {
-      o.goCache = 'off (go-cache: false)';
-      continue;
-    }
-    if (!store.available()) {
-      o.goCache = 'off: no cache service (not running on GitHub Actions?)';
-      core.info(`Go cache of ${img.name}: the GitHub Actions cache service is not available here`);
-      continue;
-    }
-    const mounts = spec.mounts
-      .map((m) => m.id)
-      .sort()
-      .join(',');
-    const sharedWith = first.get(mounts);
-    if (sharedWith) {
-      o.goCache = `shared with ${sharedWith} (same cache mounts)`;
-      continue;
-    }
-    first.set(mounts, img.name);
-    const context = resolve(env.workspace ?? process.cwd(), img.context);
-    const entry = makeEntry(
-      { image: img.name, scope: img.cacheScope, platforms: img.platforms, context, ...spec, run: env.runId },
-      builder
-    );
-    o.goCache = await restoreGoCache(entry, runner, store);
-    hooks.goCacheReady?.(entry);
+/** The layer cache (cache: gha | registry) is used unless it is gha and the runner gives no cache service. */
+function layerCacheAvailable(plan: Plan, service: CacheService): boolean {
+  if (plan.cache === 'none') return false;
+  if (plan.cache !== 'gha') return true;
+  if (!service.protocol) {
+    core.warning(`cache: gha, but there is no cache service: ${service.reason}. Building without a cache.`);
+    return false;
   }
+  core.info(`Cache: gha, through ${service.reason}`);
+  return true;
 }
 
 function signRun(env: PipelineEnv): SignRun {
@@ -203,23 +174,4 @@ function signRun(env: PipelineEnv): SignRun {
 function workflowRun(env: PipelineEnv): WorkflowRun {
   if (!env.workflowRun) throw new Error('mode platform and merge need the workflow run (GITHUB_RUN_ID, GITHUB_SHA)');
   return env.workflowRun;
-}
-
-/** Pure: what a platform run hands to the merge job, one record per platform it built. */
-export function handoffRecords(plan: Plan, sources: string[][], smoke: SmokeResult[], run: WorkflowRun): HandoffRecord[] {
-  return platformsOf(plan.images).map((platform) => ({
-    schema: 1,
-    run: run.id,
-    sha: run.sha,
-    version: plan.release.version ?? null,
-    platform,
-    images: plan.images.flatMap((img, i): HandoffImage[] => {
-      const source = sources[i]?.[0];
-      if (!img.platforms.includes(platform) || !source) return [];
-      const t = smoke.find((s) => s.image === img.name && s.platform === platform);
-      if (t?.status === 'passed')
-        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}) }];
-      return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
-    })
-  }));
 }

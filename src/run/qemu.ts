@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { archOf, emulatedPlatforms } from '../plan/platforms.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
+import { BINFMT_IMAGE, binfmtInstallArgs } from '../plan/commands/containers.js';
 import type { Runner } from './runner.js';
-
-export const BINFMT_IMAGE = 'tonistiigi/binfmt:qemu-v9.2.2';
 
 /** binfmt_misc entry name for each architecture (as Debian and tonistiigi/binfmt register them). */
 const BINFMT_NAMES: Record<string, string> = {
@@ -76,7 +75,7 @@ export async function setupQemu(
     return emulated;
   }
   core.info(`QEMU: installing interpreters for ${missing.join(', ')} with ${BINFMT_IMAGE}; emulating ${emulated.join(', ')}`);
-  await runner.docker(['run', '--privileged', '--rm', BINFMT_IMAGE, `--install=${missing.join(',')}`]);
+  await runner.docker(binfmtInstallArgs(missing));
   return emulated;
 }
 

@@ -1,5 +1,7 @@
-// Every external command the action runs goes through a Runner: an argv array (never a shell),
-// an optional stdin, and the environment the action chose (its own DOCKER_CONFIG). Tests fake it.
+// Every external command the action runs goes through a Runner: docker, cosign and git, each an
+// argv array (never a shell), an optional stdin, and the environment the action chose (its own
+// DOCKER_CONFIG). The argv itself is always built by a pure function in plan/commands/ (or
+// plan/sign.ts). Tests fake the Runner; a dry run records through one (run/dry-run.ts).
 import * as exec from '@actions/exec';
 
 export interface ExecResult {
@@ -15,7 +17,7 @@ export interface ExecOptions {
   silent?: boolean;
   /** Return a non-zero exit code instead of throwing. */
   allowFailure?: boolean;
-  /** Variables for this command only, on top of the runner's (a signing key). */
+  /** Variables for this command only, on top of the runner's (a signing key, a build secret). */
   env?: Record<string, string>;
 }
 
@@ -23,6 +25,8 @@ export interface Runner {
   docker(args: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** The cosign CLI, with the same Docker config (registry logins) as docker. */
   cosign(args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** git, for what the checkout knows (the commit's time). */
+  git(args: string[], opts?: ExecOptions): Promise<ExecResult>;
 }
 
 export class CommandError extends Error {
@@ -47,7 +51,7 @@ export function lastLines(text: string, n: number): string {
 }
 
 /** The real runner: @actions/exec with the given environment. */
-export class DockerCli implements Runner {
+export class ExecRunner implements Runner {
   constructor(private readonly env: Record<string, string>) {}
 
   docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -56,6 +60,10 @@ export class DockerCli implements Runner {
 
   cosign(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.exec('cosign', args, opts);
+  }
+
+  git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec('git', args, opts);
   }
 
   private async exec(tool: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
@@ -71,15 +79,7 @@ export class DockerCli implements Runner {
   }
 }
 
-/** A runner for dry runs: records what would run and runs nothing. */
-export class RecordingRunner implements Runner {
-  readonly calls: { args: string[]; input?: string }[] = [];
-  async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push({ args, input: opts.input });
-    return { exitCode: 0, stdout: '', stderr: '' };
-  }
-  async cosign(args: string[]): Promise<ExecResult> {
-    this.calls.push({ args: ['cosign', ...args] });
-    return { exitCode: 0, stdout: '', stderr: '' };
-  }
+/** The process's environment as strings: what a runner without a Docker config of the action's own gets. */
+export function processEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }

@@ -7,10 +7,21 @@
 // of output.
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { smokeRunArgs } from '../plan/commands.js';
+import {
+  containerStateArgs,
+  imageIdArgs,
+  loadArgs,
+  logsArgs,
+  portArgs,
+  removeContainerArgs,
+  smokeRunArgs
+} from '../plan/commands/containers.js';
+import { partDriver, partOf, rewritesTimestamps } from '../plan/parts.js';
 import {
   parseState,
   publishedPort,
+  smokePlatforms,
+  smokeRef,
   smokeVerdict,
   waitsFor,
   type ContainerState,
@@ -19,9 +30,8 @@ import {
   type SmokeVerdict
 } from '../plan/smoke.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-import { archOf } from '../plan/platforms.js';
 import { nodeArch } from './qemu.js';
-import { exportPart, partDriver, partOf, rewritesTimestamps, type BuildResult, type Builders } from './build.js';
+import { exportPart, type BuildResult, type Builders } from './build.js';
 import { lastLines, type Runner } from './runner.js';
 
 export type SmokeStatus = 'passed' | 'skipped' | 'failed';
@@ -36,16 +46,6 @@ export interface SmokeResult {
   /** The engine's ID of the image that ran: its config digest (classic store) or manifest digest (containerd store). */
   imageId?: string;
 }
-
-/** Pure: the platforms to smoke-test for an image. */
-export function smokePlatforms(img: PlannedImage, mode: 'native' | 'all', hostArch: string): string[] {
-  if (mode === 'all') return img.platforms;
-  const native = img.platforms.find((p) => archOf(p) === hostArch);
-  return [native ?? img.platforms[0] ?? `linux/${hostArch}`];
-}
-
-/** The name a smoke-tested platform is loaded under: the image's first tag. */
-export const smokeRef = (img: PlannedImage): string => img.refs[0] ?? img.name;
 
 /**
  * Loads one platform of a built image into the runner's engine under smokeRef (from a node's
@@ -65,8 +65,8 @@ export async function loadPlatform(
   const dest = part.node ? join(tmp, 'load.tar') : undefined;
   const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
   await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, join(tmp, 'load.json'), runner);
-  if (dest) await runner.docker(['load', `--input=${dest}`], { silent: true });
-  return (await runner.docker(['image', 'inspect', '--format={{.Id}}', name], { silent: true })).stdout.trim();
+  if (dest) await runner.docker(loadArgs(dest), { silent: true });
+  return (await runner.docker(imageIdArgs(name), { silent: true })).stdout.trim();
 }
 
 /** Time and HTTP, injected so unit tests run the watch loop without waiting or a network. */
@@ -103,7 +103,8 @@ export async function smokeImage(
   runner: Runner,
   runId: string,
   load: () => Promise<string>,
-  probe: SmokeProbe = realProbe
+  probe: SmokeProbe = realProbe,
+  dryRun = false
 ): Promise<SmokeResult> {
   const ref = smokeRef(img);
   if (!img.smoke.enabled) {
@@ -129,6 +130,11 @@ export async function smokeImage(
           reason: `could not start (docker run exited with code ${run.exitCode})`
         };
       }
+      if (dryRun) {
+        // Nothing ran: a dry run records the commands of a run whose smoke tests pass.
+        core.info(`Dry run: a real run watches it until it passes or fails`);
+        return { ...base, status: 'passed', output: '' };
+      }
       const result = await watch(smoke, name, runner, probe, started);
       const output = await logsOf(name, runner);
       core.info(`Last lines of its log:\n${lastLines(output, 20) || '(no output)'}`);
@@ -140,14 +146,14 @@ export async function smokeImage(
       const health = result.state.healthOutput ? `\nLast HEALTHCHECK output: ${result.state.healthOutput}` : '';
       return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };
     } finally {
-      await runner.docker(['rm', '--force', '--volumes', name], { silent: true, allowFailure: true });
+      await runner.docker(removeContainerArgs(name), { silent: true, allowFailure: true });
     }
   });
 }
 
 /** A container's stdout+stderr so far. */
 async function logsOf(name: string, runner: Runner): Promise<string> {
-  const r = await runner.docker(['logs', name], { silent: true, allowFailure: true });
+  const r = await runner.docker(logsArgs(name), { silent: true, allowFailure: true });
   return `${r.stdout}${r.stderr}`;
 }
 
@@ -160,13 +166,11 @@ async function watch(
 ): Promise<{ verdict: Extract<SmokeVerdict, { done: true }>; state: ContainerState }> {
   let hostPort: number | undefined;
   for (;;) {
-    const inspected = await runner.docker(['container', 'inspect', '--format={{json .State}}', name], { silent: true });
+    const inspected = await runner.docker(containerStateArgs(name), { silent: true });
     const state = parseState(inspected.stdout);
     let httpStatus: number | undefined;
     if (smoke.wait.kind === 'http' && state.status === 'running') {
-      hostPort ??= publishedPort(
-        (await runner.docker(['port', name, `${smoke.wait.port}/tcp`], { silent: true, allowFailure: true })).stdout
-      );
+      hostPort ??= publishedPort((await runner.docker(portArgs(name, smoke.wait.port), { silent: true, allowFailure: true })).stdout);
       if (hostPort !== undefined) httpStatus = await probe.httpStatus(`http://127.0.0.1:${hostPort}${smoke.wait.path}`);
     }
     const output = smoke.expect === undefined ? '' : await logsOf(name, runner);
@@ -184,12 +188,14 @@ export async function smokeAll(
   builders: Builders,
   runner: Runner,
   runId: string,
-  tmp: string
+  tmp: string,
+  o: { probe?: SmokeProbe; dryRun?: boolean } = {}
 ): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const build of builds) {
     for (const p of smokePlatforms(build.image, plan.smokePlatforms, nodeArch())) {
-      results.push(await smokeImage(build.image, p, runner, runId, () => loadPlatform(plan, build, p, builders, runner, tmp)));
+      const load = (): Promise<string> => loadPlatform(plan, build, p, builders, runner, tmp);
+      results.push(await smokeImage(build.image, p, runner, runId, load, o.probe, o.dryRun));
     }
   }
   return results;

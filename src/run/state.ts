@@ -2,6 +2,7 @@
 // registries logged in to, the builders the action created. Post undoes exactly these.
 import * as core from '@actions/core';
 import type { GoCacheEntry } from './go-cache.js';
+import type { PipelineHooks } from './pipeline.js';
 
 export interface SavedState {
   dockerConfig?: string;
@@ -36,4 +37,18 @@ export function isPost(): boolean {
 
 export function markPost(): void {
   core.saveState('isPost', 'true');
+}
+
+/** The pipeline's hooks of a real run: each thing post must undo is saved in the step's state as soon as it exists. */
+export function savingHooks(state: SavedState): PipelineHooks {
+  const save = (change: (s: SavedState) => void): void => {
+    change(state);
+    saveState(state);
+  };
+  return {
+    loggedIn: (r) => save((s) => s.registries.push(r)),
+    builderCreated: (b) => save((s) => (s.builders = [...(s.builders ?? []), b])),
+    nodeBuilderCreated: (b) => save((s) => (s.nodeBuilders = [...(s.nodeBuilders ?? []), b])),
+    goCacheReady: (entry) => save((s) => (s.goCache = [...(s.goCache ?? []), entry]))
+  };
 }

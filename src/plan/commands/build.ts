@@ -1,6 +1,7 @@
-// The docker command lines, built by pure functions from the plan. Values always go in
+// `docker buildx build` command lines, built by pure functions from the plan. Values always go in
 // `--flag=value` form, so nothing from an event or input can be read by docker as a flag.
-import type { PlannedImage, SmokeSpec } from './types.js';
+import type { BuildPart } from '../parts.js';
+import type { Plan, PlannedImage } from '../types.js';
 
 /**
  * Where one build invocation sends its result. Every image is built once into the builder's cache,
@@ -70,18 +71,6 @@ function outputArgs(o: BuildOutput): string[] {
   }
 }
 
-/** Tags an image pushed by digest: a copy of its index (one source), or one index of several parts' images. */
-/**
- * One tag, made from what was pushed by digest: an index of every platform of every source, with
- * `annotations` on the index itself (where GHCR and Docker Hub read a multi-arch image's
- * description and source).
- */
-export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}, dryRun = false): string[] {
-  const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), `--tag=${ref}`];
-  for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
-  return [...a, ...sources];
-}
-
 export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage): { from: string[]; to: string[] } {
   if (cache === 'gha') {
     return { from: [`type=gha,scope=${img.cacheScope}`], to: [`type=gha,mode=max,scope=${img.cacheScope},ignore-error=true`] };
@@ -93,23 +82,44 @@ export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage)
   return { from: [], to: [] };
 }
 
-export function smokeRunArgs(ref: string, platform: string, smoke: Extract<SmokeSpec, { enabled: true }>, containerName: string): string[] {
-  // Detached, so a server can be watched while it runs; smoke.ts removes the container at the end.
-  const a = ['run', '--detach', `--name=${containerName}`, `--platform=${platform}`, '--pull=never'];
-  // A random port on loopback only: nothing outside the runner reaches the image under test.
-  if (smoke.wait.kind === 'http') a.push(`--publish=127.0.0.1::${smoke.wait.port}`);
-  for (const [k, v] of Object.entries(smoke.env)) a.push(`--env=${k}=${v}`);
-  if (smoke.entrypoint !== undefined) a.push(`--entrypoint=${smoke.entrypoint}`);
-  a.push(ref, ...smoke.args);
-  return a;
-}
-
-export function loginArgs(registry: string, username: string): string[] {
-  return ['login', `--username=${username}`, '--password-stdin', registry];
+/**
+ * The command of one part of an image's build with the given output. A node's part runs in its
+ * Docker context and names its builder (BUILDX_BUILDER in the environment must not win); the
+ * gha/registry cache is the runner's part's build's only (a node keeps its own cache).
+ */
+export function partArgs(
+  plan: Plan,
+  img: PlannedImage,
+  part: BuildPart,
+  builder: string,
+  output: BuildOutput,
+  metadataFile: string,
+  cacheAvailable: boolean
+): string[] {
+  const cache = cacheAvailable && !part.node && output.type === 'cacheonly' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  const args = buildxBuildArgs(img, {
+    builder: part.node ? part.node.builder : builder,
+    platforms: part.platforms,
+    cacheFrom: cache.from,
+    cacheTo: cache.to,
+    metadataFile,
+    output,
+    progress: 'plain'
+  });
+  return part.node ? [`--context=${part.node.context}`, ...args] : args;
 }
 
 /** A build context as an argument that cannot be taken for a flag. */
 export function contextArg(context: string): string {
   if (context.startsWith('-')) return `./${context}`;
   return context;
+}
+
+/**
+ * A throwaway build on a builder (the Go cache moves in and out of its cache mounts); the nonce
+ * keeps its RUN steps out of the layer cache.
+ */
+export function throwawayBuildArgs(builder: string, nonce: string, output: string, context: string, dockerfile?: string): string[] {
+  const file = dockerfile ? [`--file=${dockerfile}`] : [];
+  return ['buildx', 'build', `--builder=${builder}`, '--progress=plain', `--build-arg=NONCE=${nonce}`, output, ...file, context];
 }

@@ -1,0 +1,171 @@
+// The dry run is the pipeline: the same plan through the dry run's recording runner and through a
+// real run's runner (a fake engine) gives the same commands in the same order, up to what the
+// answers decide (digests, temporary paths, container names, and the reads that watch a running
+// smoke test). And a dry run writes nothing: no hand-off record, no cache entry.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { readInputs } from '../../src/inputs/index.js';
+import { buildPlan } from '../../src/plan/plan.js';
+import type { CacheStore } from '../../src/run/go-cache.js';
+import { runPipeline } from '../../src/run/pipeline.js';
+import { recordedCommands } from '../support/dry-run.js';
+import { DIGEST, platformEngine } from '../support/fake-engine.js';
+import { FakeRunner } from '../support/fake-runner.js';
+import { ctxFor, SHA } from '../support/plan-inputs.js';
+
+const KEY = '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnt9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----';
+
+/** The README's complete workflow, with signing and a server smoke test. */
+const README_INPUTS: Record<string, string> = {
+  images: `
+- names: [docker.io/example/tunnel, ghcr.io/example/tunnel]
+  dockerfile: Dockerfile
+  smoke: ["ls", "-la", "/usr/local/bin/server"]
+- name: ghcr.io/example/tunnel-web
+  dockerfile: Dockerfile.web
+  smoke: { http: { port: 8080, path: /healthz } }
+`,
+  platforms: 'linux/amd64,linux/arm64,linux/arm/v7',
+  'semver-tags': 'true',
+  'build-args': 'GOPROXY=https://proxy.golang.org',
+  registries: '- {registry: docker.io, username: bot, password: hub-token}\n- {registry: ghcr.io, username: bot, password: gh-token}',
+  cache: 'none',
+  'go-cache': 'false',
+  qemu: 'false',
+  sign: 'key',
+  'cosign-key': KEY,
+  'transparency-log': 'false'
+};
+
+const plan = (over: Record<string, string> = {}) =>
+  buildPlan(
+    readInputs((n) => ({ ...README_INPUTS, ...over })[n] ?? ''),
+    ctxFor('release-published'),
+    'amd64'
+  );
+
+/** A fake engine: a smoke container started with a published port is a running server that answers, any other exits 0. */
+const servers = new Set<string>();
+function engine(args: string[]) {
+  const name = args.find((a) => a.startsWith('--name='))?.slice('--name='.length);
+  if (args[0] === 'run' && name && args.some((a) => a.startsWith('--publish='))) servers.add(name);
+  if (args[0] === 'container' && args[1] === 'inspect')
+    return { stdout: JSON.stringify(servers.has(args[3] ?? '') ? { Status: 'running', ExitCode: 0 } : { Status: 'exited', ExitCode: 0 }) };
+  if (args[0] === 'port') return { stdout: '127.0.0.1:1\n' };
+  return platformEngine('amd64')(args);
+}
+
+/** The commands with what the answers decide made equal. */
+const normalized = (calls: string[][]): string[] =>
+  calls
+    .filter((c) => !['container', 'port', 'logs'].includes(c[0] ?? ''))
+    .map((c) =>
+      c
+        .join(' ')
+        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<index digest>|<image ID>/g, '<D>')
+        .replace(/\/[^\s=,]*gdp-(run|unit|dry)-[^/\s]+\//g, '<tmp>/')
+        .replace(/gdp-smoke-[\w-]+/g, '<container>')
+    );
+
+describe('the dry run is the pipeline', () => {
+  it('records the same commands, in the same order, as a real run of the same plan (up to the answers)', async () => {
+    const real = new FakeRunner(engine);
+    const res = await runPipeline(
+      plan(),
+      real,
+      { loggedIn: () => undefined, builderCreated: () => undefined },
+      {
+        runId: '42-1',
+        ghaCache: { reason: 'none here' },
+        tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')),
+        smokeProbe: {
+          now: (() => {
+            let t = 0;
+            return () => (t += 1000);
+          })(),
+          sleep: async () => undefined,
+          httpStatus: async () => 200
+        }
+      }
+    );
+    expect(res.error).toBeUndefined();
+    const dry = await recordedCommands(plan(), { reads: engine });
+    expect(dry.result.error).toBeUndefined();
+    expect(normalized(dry.calls)).toEqual(normalized(real.calls));
+    // Every phase is there: login, builder, build, load, smoke run, push by digest, the check's
+    // reads, the tags' dry run and tags, and the signatures.
+    const kinds = new Set(normalized(dry.calls).map((c) => c.split(' ').slice(0, 3).join(' ')));
+    for (const k of [
+      'login --username=bot --password-stdin',
+      'buildx inspect',
+      'buildx build --progress=plain',
+      'image inspect --format={{.Id}}',
+      'run --detach --name=<container>',
+      'rm --force --volumes',
+      'buildx imagetools inspect',
+      'buildx imagetools create',
+      'cosign sign --yes'
+    ])
+      expect([k, [...kinds].some((c) => c.startsWith(k))]).toEqual([k, true]);
+    expect(normalized(dry.calls)).toContain(
+      'buildx imagetools create --dry-run --tag=docker.io/example/tunnel:v2.3.1 ' +
+        '--annotation=index:org.opencontainers.image.description=SSH tunnels in a container ' +
+        '--annotation=index:org.opencontainers.image.source=https://github.com/example/tunnel --annotation=index:org.opencontainers.image.version=v2.3.1 ' +
+        `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT docker.io/example/tunnel@<D>`
+    );
+  });
+
+  it('a platform run’s dry run pushes by digest, tags nothing and saves no hand-off record', async () => {
+    const saved: string[] = [];
+    const store: CacheStore = { available: () => true, restore: async () => undefined, save: async (_p, key) => (saved.push(key), true) };
+    const { calls, result } = await recordedCommands(plan({ mode: 'platform', sign: 'false', 'cosign-key': '' }), { reads: engine, store });
+    expect(result.error).toBeUndefined();
+    expect(calls.some((c) => c.some((a) => a.includes('push-by-digest=true')))).toBe(true);
+    expect(calls.filter((c) => c[1] === 'imagetools' && c[2] === 'create')).toEqual([]);
+    expect(saved).toEqual([]);
+  });
+
+  it('a merge’s dry run reads the platform runs’ records and lists the tags made from their digests', async () => {
+    const tunnel = plan({
+      mode: 'merge',
+      sign: 'false',
+      'cosign-key': '',
+      images: '- name: ghcr.io/example/tunnel',
+      platforms: 'linux/amd64,linux/arm64'
+    });
+    const records: Record<string, string> = {
+      'linux-amd64': DIGEST(1),
+      'linux-arm64': DIGEST(2)
+    };
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const { homedir } = await import('node:os');
+    const store: CacheStore = {
+      available: () => true,
+      restore: async (paths, key) => {
+        const platform = Object.keys(records).find((p) => key.includes(`-${p}@`));
+        if (!platform || paths[0] !== '~/.cache/go-docker-publish/handoff') return undefined;
+        const dir = join(homedir(), '.cache/go-docker-publish/handoff');
+        mkdirSync(dir, { recursive: true });
+        const rec = {
+          schema: 1,
+          run: '42',
+          sha: SHA,
+          version: 'v2.3.1',
+          platform: platform.replace('linux-', 'linux/'),
+          images: [{ name: 'ghcr.io/example/tunnel', source: `ghcr.io/example/tunnel@${records[platform]}`, smoke: 'passed' }]
+        };
+        writeFileSync(join(dir, 'record.json'), JSON.stringify(rec));
+        return `${key}1`;
+      },
+      save: async () => false
+    };
+    const { calls, result } = await recordedCommands(tunnel, { reads: platformEngine('amd64'), store });
+    expect(result.error).toBeUndefined();
+    const tags = calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
+    expect(tags.map((c) => c[3])).toEqual(['v2.3.1', '2.3.1', '2.3', '2', 'latest'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`));
+    expect(tags[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
+    expect(calls.filter((c) => c[1] === 'build')).toEqual([]);
+  });
+});

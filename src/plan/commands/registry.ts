@@ -1,0 +1,27 @@
+// Registry command lines, pure: logins, reads (`buildx imagetools inspect`) and tags
+// (`buildx imagetools create`: an index of what was pushed by digest).
+
+export function loginArgs(registry: string, username: string): string[] {
+  return ['login', `--username=${username}`, '--password-stdin', registry];
+}
+
+export function logoutArgs(registry: string): string[] {
+  return ['logout', registry];
+}
+
+/** A read of a reference in a registry: `--raw` (the manifest or index bytes) or a `--format=` template. */
+export function inspectArgs(target: string, format: '--raw' | `--format=${string}`): string[] {
+  return ['buildx', 'imagetools', 'inspect', target, format];
+}
+
+/**
+ * One tag, made from what was pushed by digest: an index of every platform of every source, with
+ * `annotations` on the index itself (where GHCR and Docker Hub read a multi-arch image's
+ * description and source). `dryRun`: print the index instead of pushing it (its digest is known
+ * before any tag exists).
+ */
+export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}, dryRun = false): string[] {
+  const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), `--tag=${ref}`];
+  for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
+  return [...a, ...sources];
+}

@@ -1,0 +1,80 @@
+// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
+// the one record the outputs and the job summary are written from.
+import type { Plan } from '../plan/types.js';
+import type { BuildResult } from '../run/build.js';
+import type { SmokeResult } from '../run/smoke.js';
+
+export interface ImageOutcome {
+  name: string;
+  /** The tags this run creates (a floating tag kept by a newer release is not among them). */
+  tags: string[];
+  /** The index digest the tags name, read back from the registry; '' until the image is tagged. */
+  digest: string;
+  platforms: string[];
+  smoke: 'passed' | 'skipped' | 'failed';
+  /** platform → the engine's ID of the image that was smoke-tested (what push.ts checked the registry against). */
+  tested?: Record<string, string>;
+  size: Record<string, number>;
+  buildSeconds?: number;
+  cache?: string;
+  goCache?: string;
+  /** The index digest signed with cosign, and per repository the command that verifies it. */
+  signature?: { digest: string; verify: string[] };
+}
+
+export function planOutcomes(plan: Plan): ImageOutcome[] {
+  return plan.images.map((i) => ({ name: i.name, tags: i.refs, digest: '', platforms: i.platforms, smoke: 'skipped', size: {} }));
+}
+
+/** Build time and what the cache gave, per image. */
+export function recordBuilds(plan: Plan, outcomes: ImageOutcome[], builds: BuildResult[], cacheAvailable: boolean): void {
+  builds.forEach((b, i) => {
+    const o = outcomes[i];
+    if (!o) return;
+    o.buildSeconds = b.seconds;
+    o.cache = cacheAvailable
+      ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
+        (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
+        (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
+      : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
+  });
+}
+
+/** The smoke result of each image (failed if any platform failed) and the image ID each tested platform ran. */
+export function recordSmoke(plan: Plan, outcomes: ImageOutcome[], smoke: SmokeResult[]): void {
+  plan.images.forEach((img, i) => {
+    const mine = smoke.filter((s) => s.image === img.name);
+    const o = outcomes[i];
+    if (!o) return;
+    o.smoke = mine.some((s) => s.status === 'failed') ? 'failed' : mine.every((s) => s.status === 'skipped') ? 'skipped' : 'passed';
+    o.tested = Object.fromEntries(mine.flatMap((s) => (s.imageId ? [[s.platform, s.imageId]] : [])));
+  });
+}
+
+/** The tags each image got and what was read back of them. */
+export function recordTags(outcomes: ImageOutcome[], tagged: { tags: string[]; digest: string; sizes: Record<string, number> }[]): void {
+  tagged.forEach((t, i) => {
+    const o = outcomes[i];
+    if (!o) return;
+    o.tags = t.tags;
+    o.digest = t.digest;
+    o.size = t.sizes;
+  });
+}
+
+/** mode: platform: no tags; the digest is the untagged one pushed for the merge job. */
+export function recordHandedOff(outcomes: ImageOutcome[], sources: string[][]): void {
+  outcomes.forEach((o, i) => {
+    o.tags = [];
+    o.digest = (sources[i]?.[0] ?? '').split('@')[1] ?? '';
+  });
+}
+
+/** mode: merge: what the platform runs tested, per image. */
+export function recordMerged(outcomes: ImageOutcome[], tested: Record<string, string>[]): void {
+  outcomes.forEach((o, i) => {
+    const ids = tested[i] ?? {};
+    o.smoke = Object.keys(ids).length > 0 ? 'passed' : 'skipped';
+    o.tested = ids;
+  });
+}

@@ -1,0 +1,102 @@
+// dry-run: true runs the pipeline itself (run/pipeline.ts), with a runner that records every
+// command instead of running it, so the dry run's command list is the real run's by construction.
+// Reads are answered with what a dry run may know: the current builder and what the registries
+// hold now are read for real (read-only, with the user's Docker config); what the run itself would
+// have pushed is answered with placeholders (`<digest-1>`, `<image ID>`). Smoke tests are recorded
+// as started and taken as passed. The cache service is read (the merge's hand-off records; only a
+// look-up for Go caches) and never written.
+import { writeFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { HANDOFF_PATH } from '../plan/handoff.js';
+import type { Plan } from '../plan/types.js';
+import { setOutputs } from '../report/outputs.js';
+import { describePlan } from '../report/plan-text.js';
+import type { CacheStore } from './go-cache.js';
+import { runPipeline, type PipelineEnv, type PipelineHooks } from './pipeline.js';
+import type { ExecOptions, ExecResult, Runner } from './runner.js';
+
+const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
+
+/** A runner that records every command; `reads` runs the read-only ones whose answer a dry run may know. */
+export class RecordingRunner implements Runner {
+  /** Every command, in order; cosign's as ['cosign', ...args]. */
+  readonly calls: string[][] = [];
+  /** References this run would have created: reads of them get placeholders, not the registry's current state. */
+  private readonly created = new Set<string>();
+  private pushes = 0;
+
+  constructor(private readonly reads: Runner) {}
+
+  async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.calls.push(args);
+    // A build node's commands run in its Docker context: `--context=NAME buildx …`.
+    const [a0, a1, a2] = args[0]?.startsWith('--context=') ? args.slice(1) : args;
+    if (a0 === 'buildx' && a1 === 'inspect') return this.reads.docker(args, opts);
+    if (a0 === 'buildx' && a1 === 'imagetools' && a2 === 'inspect') return this.registryRead(args, opts);
+    if (a0 === 'buildx' && a1 === 'imagetools' && a2 === 'create') {
+      const tag = args.find((a) => a.startsWith('--tag='))?.slice('--tag='.length);
+      if (tag && !args.includes('--dry-run')) this.created.add(tag);
+      return ok();
+    }
+    if (a0 === 'buildx' && a1 === 'build') return this.build(args);
+    if (a0 === 'image' && a1 === 'inspect') return ok('<image ID>\n');
+    if (a0 === 'container' && a1 === 'inspect') return ok(JSON.stringify({ Status: 'exited', ExitCode: 0 }));
+    return ok();
+  }
+
+  async cosign(args: string[]): Promise<ExecResult> {
+    this.calls.push(['cosign', ...args]);
+    return ok();
+  }
+
+  git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.reads.git(args, opts);
+  }
+
+  /** A push by digest reports a placeholder digest in its metadata file, as buildx reports the real one. */
+  private build(args: string[]): ExecResult {
+    const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
+    if (metadata && args.some((a) => a.includes('push-by-digest=true'))) {
+      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': `<digest-${++this.pushes}>` }));
+    }
+    return ok();
+  }
+
+  private registryRead(args: string[], opts: ExecOptions): Promise<ExecResult> {
+    const target = args[3] ?? '';
+    if (!target.includes('<') && !this.created.has(target)) return this.reads.docker(args, opts);
+    const format = args[4] ?? '';
+    if (format === '--raw') return Promise.resolve(ok(JSON.stringify({ config: { digest: '<image ID>', size: 0 }, layers: [] })));
+    if (format.includes('.Manifest')) return Promise.resolve(ok(JSON.stringify({ digest: '<index digest>', size: 0 })));
+    return Promise.resolve(ok('{}'));
+  }
+}
+
+/** The cache service as a dry run uses it: reads hand-off records, only looks Go caches up, saves nothing. */
+export function readOnlyStore(store: CacheStore): CacheStore {
+  return {
+    available: () => store.available(),
+    restore: (paths, key, restoreKeys) => store.restore(paths, key, restoreKeys, paths[0] !== HANDOFF_PATH),
+    save: () => Promise.resolve(true)
+  };
+}
+
+const noHooks: PipelineHooks = { loggedIn: () => undefined, builderCreated: () => undefined };
+
+/** Runs the pipeline with a recording runner, prints the plan and every command, and sets the outputs of a run that pushed nothing. */
+export async function dryRun(plan: Plan, reads: Runner, store: CacheStore, env: PipelineEnv): Promise<void> {
+  core.info(
+    'Dry run: the pipeline runs with a recording runner: commands are recorded, not run (the current builder and the registries are only read); the log says what a real run would do.'
+  );
+  const recorder = new RecordingRunner(reads);
+  const res = await runPipeline(plan, recorder, noHooks, { ...env, cacheStore: readOnlyStore(store), dryRun: true });
+  core.info(describePlan(plan, recorder.calls));
+  if (res.error) core.warning(`Dry run: a real run would stop here: ${res.error.message}`);
+  // Nothing ran: no digest, no smoke result, no pushed tag; the tags are those a real run would create.
+  setOutputs(
+    plan,
+    res.images.map((o) => ({ name: o.name, tags: o.tags, digest: '', platforms: o.platforms, smoke: 'skipped' as const, size: {} })),
+    false
+  );
+  core.info('Dry run: nothing was built, pushed or tagged.');
+}
