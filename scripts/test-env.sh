@@ -232,6 +232,7 @@ if [ "${1:-}" = "--print-env" ]; then
 fi
 bash "$HERE/remote-engine.sh" "$@" # third engine over ssh (builder-endpoints tests)
 buildkit_image unix:///var/run/gdp-remote/docker.sock # its docker-container builder
+bash "$HERE/buildkitd.sh" "$@" # standalone BuildKit on tcp://127.0.0.1:5160 (remote-driver builders)
 for host in "$CLASSIC_HOST" "$CONTAINERD_HOST"; do
   log "ready: $host: Docker $(docker -H "$host" version --format '{{.Server.Version}}'), $(engine_store "$host") image store"
 done
