@@ -3,7 +3,7 @@
 // module of its own.
 import * as core from '@actions/core';
 import { gitCommitTime, readEventContext } from './context.js';
-import { checkImageFiles } from './inputs/files.js';
+import { checkImageFiles, resolveSecretSources } from './inputs/files.js';
 import { readInputs } from './inputs/index.js';
 import { cacheService } from './plan/cache-service.js';
 import { buildPlan } from './plan/plan.js';
@@ -14,7 +14,8 @@ import { createDockerConfig } from './run/docker-config.js';
 import { dryRun } from './run/dry-run.js';
 import { actionsCache } from './run/go-cache.js';
 import { checkHandoffPossible } from './run/handoff.js';
-import { maskCredentials, maskSigningKey } from './run/login.js';
+import { noteMissingCredentials } from './run/login.js';
+import { maskSecrets } from './run/masks.js';
 import { runPipeline, type PipelineEnv } from './run/pipeline.js';
 import { nodeArch } from './run/qemu.js';
 import { ExecRunner, processEnv } from './run/runner.js';
@@ -28,10 +29,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   let plan: Plan;
   let dry: boolean;
   try {
-    const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
-    maskCredentials(inputs.registries);
-    if (inputs.sign.mode === 'key') maskSigningKey(inputs.sign.key, inputs.sign.password);
-    checkImageFiles(inputs.images, workspace);
+    const read = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
+    maskSecrets(read, env);
+    checkImageFiles(read.images, workspace);
+    const inputs = { ...read, buildSecrets: resolveSecretSources(read.buildSecrets, env, workspace) };
     const commitTime = await gitCommitTime(workspace, env.GITHUB_SHA ?? '', userRunner);
     plan = buildPlan(inputs, readEventContext(env, commitTime), nodeArch());
     dry = inputs.dryRun;
@@ -45,7 +46,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   if (dry) return dryRun(plan, userRunner, actionsCache, pipelineEnv(env, workspace));
 
-  const dockerConfig = createDockerConfig(env);
+  const dockerConfig = createDockerConfig(
+    env,
+    plan.registries.map((r) => r.registry)
+  );
+  noteMissingCredentials(plan, dockerConfig.config);
   const state = { ...loadState(), dockerConfig: dockerConfig.dir };
   saveState(state);
   const res = await runPipeline(plan, new ExecRunner(dockerConfig.env), savingHooks(state), pipelineEnv(env, workspace));

@@ -41,5 +41,6 @@ export const inputsFor = (images: ImageInput[], over: Partial<Inputs> = {}): Inp
   sign: { mode: 'false' },
   provenance: 'min',
   sbom: false,
+  buildSecrets: { secrets: [], envs: [], files: [], ssh: [] },
   ...over
 });

@@ -44,7 +44,8 @@ describe('readInputs', () => {
       mode: 'publish',
       sign: { mode: 'false' },
       provenance: 'min',
-      sbom: false
+      sbom: false,
+      buildSecrets: { secrets: [], envs: [], files: [], ssh: [] }
     });
   });
 

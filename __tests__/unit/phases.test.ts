@@ -383,6 +383,9 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   sign: { mode: 'false' },
   provenance: 'min',
   sbom: false,
+  buildSecrets: [],
+  ssh: [],
+  secretEnv: {},
   ...over
 });
 

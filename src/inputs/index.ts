@@ -3,10 +3,12 @@
 // bad value and the expected form. Nothing here runs a command or touches the network; each
 // group of inputs has a file of its own.
 import type { Inputs } from '../plan/types.js';
+import { parseGoPrivate } from './go-private.js';
 import { parseImages } from './images.js';
 import { parseBuilderEndpoints, parseMode } from './modes.js';
 import { DEFAULT_PLATFORMS, parsePlatforms } from './platforms.js';
 import { parseRegistries } from './registries.js';
+import { parseBuildSecrets } from './secrets.js';
 import { parseSign } from './signing.js';
 import { bool, type InputGetter, oneOf, parseKeyValueLines, tristate } from './values.js';
 
@@ -18,6 +20,7 @@ export function readInputs(get: InputGetter): Inputs {
   // Unset is ''; a value of only white space is passed on, and the tag rules reject it by name.
   const rawVersion = get('version');
   const version = rawVersion === '' ? undefined : rawVersion;
+  const goPrivate = parseGoPrivate(get);
   return {
     images,
     platforms,
@@ -37,6 +40,8 @@ export function readInputs(get: InputGetter): Inputs {
     ...parseMode(get),
     sign: parseSign(get),
     provenance: oneOf('provenance', get('provenance'), ['min', 'max', 'false'] as const, 'min'),
-    sbom: bool('sbom', get('sbom'), false)
+    sbom: bool('sbom', get('sbom'), false),
+    buildSecrets: parseBuildSecrets(get),
+    ...(goPrivate ? { goPrivate } : {})
   };
 }

@@ -1,14 +1,22 @@
 // The Dockerfile check applied to the plan: per image, what its Dockerfile means for this run
-// (warnings with line numbers, where QEMU is needed, Go compiles under emulation, Go cache
-// mounts) and the GOMAXPROCS build arg for a Go compile that runs under QEMU. Pure: the caller
-// reads the files.
+// (warnings with line numbers, where QEMU is needed, Go compiles under emulation, Go cache mounts,
+// what private modules need) and the GOMAXPROCS build arg for a Go compile that runs under QEMU.
+// No I/O (the caller reads the files); applyChecks writes each image's check into the plan it is
+// given, before the plan runs.
 import { analyseDockerfile, platformsExecuted, type DockerfileReport } from './dockerfile.js';
 import { usableMounts } from './go-cache.js';
+import { privateModuleFindings } from './private-modules-check.js';
 import { archOf, emulatedPlatforms } from './platforms.js';
 import type { DockerfileCheck, Plan, PlannedImage } from './types.js';
 
 /** `remote`: platforms a build node builds natively (not emulated here). */
-export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: string, remote: string[] = []): DockerfileCheck {
+export function checkDockerfile(
+  img: PlannedImage,
+  text: string,
+  buildPlatform: string,
+  remote: string[] = [],
+  goPrivate?: Plan['goPrivate']
+): DockerfileCheck {
   const report = analyseDockerfile(text, {
     ...(img.target !== undefined ? { target: img.target } : {}),
     buildArgs: img.buildArgs,
@@ -27,6 +35,10 @@ export function checkDockerfile(img: PlannedImage, text: string, buildPlatform: 
     // Only worth saying when some platform of this build is not native.
     return emulatedRuns.length > 0 ? [{ ...f, message: `${f.message} Emulated here: ${emulatedRuns.join(', ')}.` }] : [];
   });
+  if (goPrivate) {
+    findings.push(...privateModuleFindings(report, { hosts: goPrivate.hosts, proxy: goPrivate.proxy }));
+    findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
+  }
   const check: DockerfileCheck = { findings, executes, goUnderEmulation };
   const goCache = goCacheSpec(report);
   if (goCache) check.goCache = goCache;
@@ -66,7 +78,7 @@ export function applyChecks(
   const remote = plan.builderEndpoints.flatMap((e) => e.platforms);
   for (const img of plan.images) {
     try {
-      img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform, remote);
+      img.check = checkDockerfile(img, read(img.dockerfile), buildPlatform, remote, plan.goPrivate);
     } catch (e) {
       // BuildKit has the last word on a Dockerfile the check cannot follow: this image goes unchecked.
       log.warnings.push(`${img.name}: Dockerfile check skipped: ${(e as Error).message}`);

@@ -27,7 +27,9 @@ export interface DockerfileStage {
   buildPlatform: boolean;
   /** index of the stage it is FROM, when FROM <stage name> */
   base?: number;
-  runs: { line: number; command: string; mounts: CacheMount[] }[];
+  runs: { line: number; command: string; mounts: CacheMount[]; secrets: string[] }[];
+  /** ARGs declared in the stage, with their lines. */
+  args: { name: string; line: number }[];
   /** stage indexes used by COPY --from / RUN --mount=from= */
   copiesFrom: number[];
   /** FROM scratch or a distroless image (gcr.io/distroless/*, cgr.dev/chainguard/static), or a stage FROM one */
@@ -110,12 +112,11 @@ const TARGET_REF = /\$\{?(TARGETOS|TARGETARCH|TARGETVARIANT|TARGETPLATFORM)\b/g;
 interface StageExtra {
   /** ENV and ARG instructions (their text matters to RUN steps). */
   env: { line: number; text: string }[];
-  declared: { name: string; line: number }[];
   refs: string[];
 }
 
 /** The stage and its FROM <stage> chain, the root first. */
-function chainOf(stages: DockerfileStage[], i: number): number[] {
+export function chainOf(stages: DockerfileStage[], i: number): number[] {
   const c: number[] = [];
   for (let s: number | undefined = i; s !== undefined; s = stages[s]?.base) c.unshift(s);
   return c;
@@ -156,10 +157,11 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
         buildPlatform: platformFlag !== undefined && expand(platformFlag, vars).trim() === '$BUILDPLATFORM',
         ...(base >= 0 ? { base } : {}),
         runs: [],
+        args: [],
         copiesFrom: [],
         scratchLike: base >= 0 ? (stages[base]?.scratchLike ?? false) : isScratchLike(image)
       });
-      extra.push({ env: [], declared: [], refs: [] });
+      extra.push({ env: [], refs: [] });
     } else if (ins.keyword === 'ARG') {
       for (const w of words(ins.args)) {
         const eq = w.indexOf('=');
@@ -167,7 +169,7 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
         if (!x) {
           const v = Object.hasOwn(buildArgs, name) ? buildArgs[name] : eq < 0 ? undefined : expand(unquote(w.slice(eq + 1)), vars);
           if (v !== undefined) vars.set(name, v);
-        } else x.declared.push({ name, line: ins.line });
+        } else cur?.args.push({ name, line: ins.line });
       }
       x?.env.push({ line: ins.line, text: ins.args });
     } else if (ins.keyword === 'ENV') {
@@ -175,15 +177,17 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
     } else if (ins.keyword === 'RUN' && cur && x) {
       const command = [ins.json ? ins.json.join(' ') : ins.args, ...ins.heredocs.map((h) => h.body)].join('\n');
       const mounts: CacheMount[] = [];
+      const secrets: string[] = [];
       for (const f of ins.flags.filter((f) => f.name === 'mount')) {
         const m = parseMount(f.value);
         if (m.from) x.refs.push(expand(m.from, vars));
+        if (m.type === 'secret') secrets.push(m.id ?? (m.target ?? '').split('/').pop() ?? '');
         if (m.type !== 'cache' || !m.target) continue;
         const c: CacheMount = { line: ins.line, target: m.target, id: m.id || m.target };
         for (const k of ['sharing', 'uid', 'gid', 'mode'] as const) if (m[k] !== undefined) c[k] = m[k];
         mounts.push(c);
       }
-      cur.runs.push({ line: ins.line, command, mounts });
+      cur.runs.push({ line: ins.line, command, mounts, secrets });
     } else if (ins.keyword === 'COPY' && x) {
       const from = flag('from');
       if (from) x.refs.push(expand(from, vars));
@@ -225,7 +229,7 @@ export function analyseDockerfile(text: string, opts: AnalyseOptions = {}): Dock
     return [...env, ...goEnv.map((r) => r.command), run.command].join('\n');
   };
   const declared = (i: number, before: number): Set<string> =>
-    new Set(chainOf(stages, i).flatMap((c) => (extra[c]?.declared ?? []).filter((d) => d.line < before).map((d) => d.name)));
+    new Set(chainOf(stages, i).flatMap((c) => (stages[c]?.args ?? []).filter((d) => d.line < before).map((d) => d.name)));
 
   const findings: Finding[] = [];
   const add = (line: number, code: FindingCode, facts: FindingFacts): void => {

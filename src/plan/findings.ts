@@ -2,7 +2,14 @@
 // and its message, made from what the analysis found (the stage, the lines, what to add). The
 // analysis (dockerfile.ts) decides where a finding is; this table decides how it reads.
 
-export type FindingCode = 'go-under-qemu' | 'goos-goarch-missing' | 'goarm-missing' | 'cgo-not-disabled' | 'final-stage-emulated';
+export type FindingCode =
+  | 'go-under-qemu'
+  | 'goos-goarch-missing'
+  | 'goarm-missing'
+  | 'cgo-not-disabled'
+  | 'final-stage-emulated'
+  | 'netrc-mount-missing'
+  | 'go-private-args-missing';
 
 /** What the messages are made of: the stage (as `stage "build"` or `stage 0`), its FROM line, the RUN line. */
 export interface FindingFacts {
@@ -14,6 +21,8 @@ export interface FindingFacts {
   undeclared?: string[];
   /** goarm-missing: the arm platforms built. */
   arm?: string[];
+  /** netrc-mount-missing: the hosts the netrc secret is for. */
+  hosts?: string[];
   /** cgo-not-disabled, final-stage-emulated: the final stage, its FROM image and line, its RUN steps. */
   final?: { stage: string; from: string; fromLine: number; runs: number };
 }
@@ -40,6 +49,16 @@ export const FINDINGS: Record<FindingCode, { severity: 'warning' | 'notice'; mes
     severity: 'warning',
     message: (f) =>
       `${f.stage} builds Go at line ${f.runLine} without CGO_ENABLED=0, and the final ${f.final?.stage ?? 'stage'} (FROM ${f.final?.from ?? ''}, line ${f.final?.fromLine ?? 0}) has no C library, so a cgo-linked binary fails to start: set CGO_ENABLED=0 on the go build.`
+  },
+  'netrc-mount-missing': {
+    severity: 'warning',
+    message: (f) =>
+      `${f.stage} fetches Go modules at line ${f.runLine} without the netrc secret, and go-private is set: add --mount=type=secret,id=netrc,target=/root/.netrc to that RUN (the action gives every build a netrc secret for ${(f.hosts ?? []).join(', ')}; Go reads $HOME/.netrc).`
+  },
+  'go-private-args-missing': {
+    severity: 'warning',
+    message: (f) =>
+      `${f.stage} fetches Go modules at line ${f.runLine} but does not declare ${(f.missing ?? []).join(', ')}, so the build args go-private sets do not reach Go there: add "ARG ${(f.missing ?? []).join(' ')}" after its FROM (line ${f.fromLine}).`
   },
   'final-stage-emulated': {
     severity: 'notice',

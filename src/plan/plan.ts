@@ -1,5 +1,6 @@
 // inputs + event → Plan. Pure: the same function drives a real run and a dry run.
-import type { EventContext, Inputs, Plan, PlannedImage } from './types.js';
+import type { BuildSecret, EventContext, Inputs, Plan, PlannedImage } from './types.js';
+import { goPrivateArgs, goPrivateHosts, netrc, NETRC_SECRET } from './go-private.js';
 import { resolveRelease } from './version.js';
 import { normalizeRepository } from './reference.js';
 import { defaultBuildArgs, ociLabels } from './labels.js';
@@ -35,7 +36,7 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
       dockerfile: img.dockerfile,
       context: img.context,
       platforms: img.platforms ?? inputs.platforms,
-      buildArgs: defaultBuildArgs(ctx, release, { ...inputs.buildArgs, ...img.buildArgs }),
+      buildArgs: defaultBuildArgs(ctx, release, withGoPrivate(inputs, { ...inputs.buildArgs, ...img.buildArgs })),
       labels: ociLabels(ctx, release, title, img.labels),
       smoke: img.smoke,
       cacheScope: scope
@@ -92,7 +93,48 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
     handoffScope: handoff,
     sign: inputs.sign,
     provenance: inputs.provenance,
-    sbom: inputs.sbom
+    sbom: inputs.sbom,
+    ...buildSecrets(inputs)
+  };
+}
+
+/** The workflow's build args with those of go-private; the workflow's win, a GOPROXY of theirs follows the private proxy. */
+function withGoPrivate(inputs: Inputs, user: Record<string, string>): Record<string, string> {
+  if (!inputs.goPrivate) return user;
+  const go = goPrivateArgs(inputs.goPrivate, user.GOPROXY);
+  return { ...go, ...user, ...(go.GOPROXY ? { GOPROXY: go.GOPROXY } : {}) };
+}
+
+/**
+ * Every build's secrets: `secrets` values and the go-private netrc reach buildx through variables
+ * of its environment (GDP_SECRET_<n>), `secret-envs` through the step's own, `secret-files` as
+ * files; never an argument or a build arg.
+ */
+function buildSecrets(inputs: Inputs): Pick<Plan, 'buildSecrets' | 'ssh' | 'secretEnv' | 'goPrivate'> {
+  const s = inputs.buildSecrets;
+  const secretEnv: Record<string, string> = {};
+  const list: BuildSecret[] = [];
+  s.secrets.forEach((x, i) => {
+    secretEnv[`GDP_SECRET_${i}`] = x.value;
+    list.push({ id: x.id, env: `GDP_SECRET_${i}`, from: 'secrets' });
+  });
+  for (const x of s.envs) list.push({ id: x.id, env: x.env, from: 'secret-envs' });
+  for (const x of s.files) list.push({ id: x.id, file: x.path, from: 'secret-files' });
+  const g = inputs.goPrivate;
+  if (g?.token) {
+    const taken = list.find((x) => x.id === NETRC_SECRET);
+    if (taken)
+      throw new Error(
+        `Input "${taken.from}": the secret id "${NETRC_SECRET}" is not valid with go-private-token. Expected another id: the action makes the ${NETRC_SECRET} secret from go-private-token.`
+      );
+    secretEnv.GDP_SECRET_NETRC = netrc(g);
+    list.push({ id: NETRC_SECRET, env: 'GDP_SECRET_NETRC', from: 'go-private-token' });
+  }
+  return {
+    buildSecrets: list,
+    ssh: s.ssh,
+    secretEnv,
+    ...(g ? { goPrivate: { patterns: g.patterns, hosts: g.token ? goPrivateHosts(g) : [], proxy: g.proxy !== undefined } } : {})
   };
 }
 

@@ -53,3 +53,9 @@ export function normalizeRepository(name: string): { repository: string; notice?
   const original = [domain, ...parts].filter((x) => x !== undefined).join('/');
   return repository === original ? { repository } : { repository, notice: `image name "${name}" lowercased to "${repository}"` };
 }
+
+/** The registry host of a repository (as normalizeRepository leaves it): its domain, else Docker Hub. */
+export function registryOf(repository: string): string {
+  const first = repository.split('/')[0] ?? '';
+  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}

@@ -56,6 +56,22 @@ export interface ImageInput {
   cacheScope?: string;
 }
 
+/** Build secrets as the inputs give them (values only in `secrets`; never printed). */
+export interface BuildSecretsInput {
+  secrets: { id: string; value: string }[];
+  envs: { id: string; env: string }[];
+  files: { id: string; path: string }[];
+  ssh: string[];
+}
+
+/** Private Go modules: GOPRIVATE patterns, the credentials for their host or proxy, the proxy. */
+export interface GoPrivateInput {
+  patterns: string[];
+  token: string;
+  username: string;
+  proxy?: string;
+}
+
 export interface Inputs {
   images: ImageInput[];
   platforms: string[];
@@ -82,6 +98,8 @@ export interface Inputs {
   provenance: 'min' | 'max' | 'false';
   /** An SBOM attestation (BuildKit's scanner image must be pulled). */
   sbom: boolean;
+  buildSecrets: BuildSecretsInput;
+  goPrivate?: GoPrivateInput;
 }
 
 export type SignSpec =
@@ -165,4 +183,15 @@ export interface Plan {
   sign: SignSpec;
   provenance: Inputs['provenance'];
   sbom: boolean;
+  /** The secrets every build gets: from a variable of the build's environment (secretEnv or the step's) or a file. */
+  buildSecrets: BuildSecret[];
+  /** `--ssh` of every build: default (SSH_AUTH_SOCK) or id=path. */
+  ssh: string[];
+  /** Values of the secrets buildx reads from its environment (variable → value): never an argv, never printed. */
+  secretEnv: Record<string, string>;
+  /** go-private: the hosts the netrc secret is for (the Dockerfile check asks for its mount). */
+  goPrivate?: { patterns: string[]; hosts: string[]; proxy: boolean };
 }
+
+/** One build secret as buildx takes it: `--secret=id=ID,env=VAR` or `--secret=id=ID,src=FILE`. */
+export type BuildSecret = { id: string; env: string; from: string } | { id: string; file: string; from: string };

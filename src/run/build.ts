@@ -8,7 +8,10 @@ import * as core from '@actions/core';
 import { partArgs, type BuildOutput } from '../plan/commands/build.js';
 import { partPlace, splitPlatforms, type BuildNode, type BuildPart } from '../plan/parts.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
+import { authFailure, authFailureMessage } from '../plan/auth-failure.js';
 import { cacheErrors, countSteps, type CacheErrors } from '../plan/build-log.js';
+import { goFetchFailure, goFetchFailureMessage } from '../plan/go-fetch-failure.js';
+import { registryOf } from '../plan/reference.js';
 import type { BuilderChoice } from './builder.js';
 import { lastLines, type ExecResult, type Runner } from './runner.js';
 
@@ -43,7 +46,9 @@ export async function exportPart(
 ): Promise<{ result: ExecResult; metadata: Record<string, unknown> }> {
   const result = await runner.docker(partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable), {
     silent: true,
-    allowFailure: true
+    allowFailure: true,
+    // The values of build secrets: buildx reads them from its environment (--secret=id=…,env=…).
+    env: plan.secretEnv
   });
   const what = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type];
   const subject = `${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`;
@@ -51,6 +56,17 @@ export async function exportPart(
   core.info(`${result.stdout}${result.stderr}`);
   core.endGroup();
   if (result.exitCode !== 0) {
+    const pushedTo = output.type === 'push-by-digest' ? registryOf(output.repository) : undefined;
+    const refused = authFailure(`${result.stdout}\n${result.stderr}`, pushedTo);
+    if (refused) {
+      const doing = pushedTo === refused.registry ? `the push of ${subject}` : `a pull for the ${what.toLowerCase()} of ${subject}`;
+      throw new Error(`${authFailureMessage(refused, doing)}\nLast lines of buildx:\n${lastLines(result.stderr, 15)}`);
+    }
+    const fetch = goFetchFailure(`${result.stdout}\n${result.stderr}`);
+    if (fetch) {
+      const configured = (plan.goPrivate?.hosts.length ?? 0) > 0;
+      throw new Error(`${goFetchFailureMessage(fetch, subject, configured)}\nLast lines of buildx:\n${lastLines(result.stderr, 15)}`);
+    }
     throw new Error(
       `${what === 'Load' ? 'Loading' : what} of ${subject} failed (exit code ${result.exitCode}): ${lastLines(result.stderr, 1)}\n${lastLines(result.stderr, 15)}`
     );

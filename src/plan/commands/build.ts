@@ -1,7 +1,7 @@
 // `docker buildx build` command lines, built by pure functions from the plan. Values always go in
 // `--flag=value` form, so nothing from an event or input can be read by docker as a flag.
 import type { BuildPart } from '../parts.js';
-import type { Plan, PlannedImage } from '../types.js';
+import type { BuildSecret, Plan, PlannedImage } from '../types.js';
 
 /**
  * Where one build invocation sends its result. Every image is built once into the builder's cache,
@@ -33,6 +33,9 @@ export interface BuildOptions {
   output: BuildOutput;
   /** BuildKit progress output; 'plain' gives the step log the cache counting reads. */
   progress?: 'plain';
+  /** Build secrets (from a variable or a file: the value is never an argument) and SSH agents or keys. */
+  secrets?: BuildSecret[];
+  ssh?: string[];
 }
 
 export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
@@ -47,6 +50,8 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
   if (img.target) a.push(`--target=${img.target}`);
   for (const [k, v] of Object.entries(img.labels)) a.push(`--label=${k}=${v}`);
   for (const [k, v] of Object.entries(img.buildArgs)) a.push(`--build-arg=${k}=${v}`);
+  for (const x of o.secrets ?? []) a.push(`--secret=id=${x.id},${'env' in x ? `env=${x.env}` : `src=${x.file}`}`);
+  for (const x of o.ssh ?? []) a.push(`--ssh=${x}`);
   for (const c of o.cacheFrom) a.push(`--cache-from=${c}`);
   for (const c of o.cacheTo) a.push(`--cache-to=${c}`);
   a.push(`--metadata-file=${o.metadataFile}`, ...outputArgs(o.output));
@@ -104,7 +109,9 @@ export function partArgs(
     cacheTo: cache.to,
     metadataFile,
     output,
-    progress: 'plain'
+    progress: 'plain',
+    secrets: plan.buildSecrets,
+    ssh: plan.ssh
   });
   return part.node ? [`--context=${part.node.context}`, ...args] : args;
 }
