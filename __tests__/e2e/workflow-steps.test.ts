@@ -276,4 +276,3 @@ describe(`a credential helper, and no credentials at all (${ENGINE} image store)
     5 * 60 * 1000
   );
 });
-
