@@ -51,15 +51,17 @@ export function recordSmoke(plan: Plan, outcomes: ImageOutcome[], smoke: SmokeRe
   });
 }
 
-/** The tags each image got and what was read back of them. */
-export function recordTags(outcomes: ImageOutcome[], tagged: { tags: string[]; digest: string; sizes: Record<string, number> }[]): void {
-  tagged.forEach((t, i) => {
-    const o = outcomes[i];
-    if (!o) return;
-    o.tags = t.tags;
-    o.digest = t.digest;
-    o.size = t.sizes;
-  });
+/** The tags an image gets and, once they exist, what was read back of them. */
+export function recordTags(
+  outcomes: ImageOutcome[],
+  i: number,
+  t: { tags: string[]; digest: string; sizes: Record<string, number> }
+): void {
+  const o = outcomes[i];
+  if (!o) return;
+  o.tags = t.tags;
+  o.digest = t.digest;
+  o.size = t.sizes;
 }
 
 /** mode: platform: no tags; the digest is the untagged one pushed for the merge job. */

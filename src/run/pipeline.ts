@@ -34,7 +34,7 @@ import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
 import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
-import { tagAll } from './tag.js';
+import { tagAll, type TaggedImage } from './tag.js';
 
 export interface PipelineHooks {
   /** Called as soon as something exists that post must undo. */
@@ -82,8 +82,11 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
   const tagAndSign = async (sources: string[][]): Promise<void> => {
-    const tagged = await tagAll(plan, sources, runner, (ref) => pushedRefs.push(ref), dryRun);
-    recordTags(outcomes, tagged);
+    const hear = {
+      pushed: (ref: string) => void pushedRefs.push(ref),
+      tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
+    };
+    const tagged = await tagAll(plan, sources, runner, hear, dryRun);
     const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
     signatures.forEach((s, i) => {
       const o = outcomes[i];

@@ -51,21 +51,26 @@ export async function tagImage(
 
 /**
  * Every tag of every image, from what was pushed by digest (`sources[i]` for `plan.images[i]`):
- * floating tags that would move backwards are left (floatingTagsToKeep). Returns, per image, the
- * tags it created and what was read back; `pushed` hears of every ref as soon as it is in a registry.
+ * floating tags that would move backwards are left (floatingTagsToKeep). `tagged` hears, per
+ * image, the tags it gets (before they are created) and then what was read back; `pushed` hears
+ * of every ref as soon as it is in a registry: a run that fails half-way still reports exactly
+ * what it left. Returns what `tagged` heard last, per image.
  */
 export async function tagAll(
   plan: Plan,
   sources: string[][],
   runner: Runner,
-  pushed: (ref: string) => void,
+  hear: { pushed: (ref: string) => void; tagged: (i: number, t: TaggedImage & { tags: string[] }) => void },
   dryRun = false
 ): Promise<(TaggedImage & { tags: string[] })[]> {
   const keep = await floatingTagsToKeep(plan, runner, DEFAULT_RETRY, dryRun);
   const out: (TaggedImage & { tags: string[] })[] = [];
   for (const [i, img] of plan.images.entries()) {
     const refs = img.refs.filter((r) => !keep.has(r));
-    out.push({ tags: refs, ...(await tagImage({ ...img, refs }, sources[i] ?? [], runner, pushed)) });
+    hear.tagged(i, { tags: refs, digest: '', sizes: {} });
+    const t = { tags: refs, ...(await tagImage({ ...img, refs }, sources[i] ?? [], runner, hear.pushed)) };
+    hear.tagged(i, t);
+    out.push(t);
   }
   return out;
 }
