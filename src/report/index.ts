@@ -2,11 +2,19 @@
 // run had already pushed).
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
-import type { PipelineResult } from '../run/pipeline.js';
+import type { ImageOutcome } from './outcomes.js';
 import { setOutputs } from './outputs.js';
 import { partialPush, runNote, writeSummary } from './summary.js';
 
-export async function reportRun(plan: Plan, res: PipelineResult): Promise<void> {
+/** What a run of the pipeline ended with (run/pipeline.ts's result). */
+export interface RunResult {
+  images: ImageOutcome[];
+  pushed: boolean;
+  pushedRefs: string[];
+  error?: Error;
+}
+
+export async function reportRun(plan: Plan, res: RunResult): Promise<void> {
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
   try {
     await writeSummary(plan, res.images, runNote(plan, res.images, res.pushed, res.pushedRefs, res.error), res.pushedRefs);

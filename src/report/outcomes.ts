@@ -1,8 +1,6 @@
 // What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
 // the one record the outputs and the job summary are written from.
 import type { Plan } from '../plan/types.js';
-import type { BuildResult } from '../run/build.js';
-import type { SmokeResult } from '../run/smoke.js';
 
 export interface ImageOutcome {
   name: string;
@@ -27,7 +25,12 @@ export function planOutcomes(plan: Plan): ImageOutcome[] {
 }
 
 /** Build time and what the cache gave, per image. */
-export function recordBuilds(plan: Plan, outcomes: ImageOutcome[], builds: BuildResult[], cacheAvailable: boolean): void {
+export function recordBuilds(
+  plan: Plan,
+  outcomes: ImageOutcome[],
+  builds: { seconds: number; cachedSteps: number; totalSteps: number; cacheErrors: { import?: string; export?: string } }[],
+  cacheAvailable: boolean
+): void {
   builds.forEach((b, i) => {
     const o = outcomes[i];
     if (!o) return;
@@ -41,7 +44,11 @@ export function recordBuilds(plan: Plan, outcomes: ImageOutcome[], builds: Build
 }
 
 /** The smoke result of each image (failed if any platform failed) and the image ID each tested platform ran. */
-export function recordSmoke(plan: Plan, outcomes: ImageOutcome[], smoke: SmokeResult[]): void {
+export function recordSmoke(
+  plan: Plan,
+  outcomes: ImageOutcome[],
+  smoke: { image: string; platform: string; status: ImageOutcome['smoke']; imageId?: string }[]
+): void {
   plan.images.forEach((img, i) => {
     const mine = smoke.filter((s) => s.image === img.name);
     const o = outcomes[i];

@@ -13,15 +13,8 @@ import { handoffRecords } from '../plan/handoff.js';
 import { platformsOf } from '../plan/platforms.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
-import {
-  planOutcomes,
-  recordBuilds,
-  recordHandedOff,
-  recordMerged,
-  recordSmoke,
-  recordTags,
-  type ImageOutcome
-} from '../report/outcomes.js';
+import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke, recordTags } from '../report/outcomes.js';
+import type { RunResult } from '../report/index.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
 import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
@@ -46,13 +39,8 @@ export interface PipelineHooks {
   goCacheReady?(entry: GoCacheEntry): void;
 }
 
-export interface PipelineResult {
-  images: ImageOutcome[];
-  pushed: boolean;
-  /** Refs actually pushed, also when the run failed half-way. */
-  pushedRefs: string[];
-  error?: Error;
-}
+/** The outcome per image, whether every image was pushed, the refs actually pushed (also when the run failed half-way), the error. */
+export type PipelineResult = RunResult;
 
 export interface PipelineEnv {
   runId: string;
