@@ -20,6 +20,8 @@ import {
   type SignatureReason
 } from './registry-answers.js';
 
+export { COSIGN_TAG } from './registry-answers.js';
+
 /** What a request is, in registry API terms. */
 export type RequestKind = 'ping' | 'manifest' | 'upload' | 'blob' | 'tags' | 'referrers' | 'other';
 
