@@ -8,10 +8,15 @@
 //   (without it dockerd 28.5.2 panics);
 // - v1 (ACTIONS_CACHE_URL; GHES): /_apis/artifactcache/ look-up, reserve, chunks, commit, download.
 // It records what it served (`served`), so tests assert hits, not only a green build; `failWith`
-// answers every API call with that status (fault injection).
+// answers every API call with that status (fault injection); refusals (constructor option
+// `refusals`, or refuse()) answer chosen v2 calls as github.com refuses them: rate limit, entry
+// exists, ok:false, write denied, quota (cache-refusals.ts), optionally only for some keys.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { activeRefusal, refusalAnswer, takeRefusal, type ActiveRefusal, type Refusal, type RefusalKind } from './cache-refusals.js';
+
+export type { CacheMethod, Refusal, RefusalKind } from './cache-refusals.js';
 
 const TWIRP = '/twirp/github.actions.results.api.v1.CacheService/';
 const BLOB = '/devstoreaccount1/cache/';
@@ -40,8 +45,12 @@ export interface CacheServerStats {
 /** One answered request: the protocol, the operation, the key, and whether an entry was found. */
 export interface Served {
   protocol: 'v1' | 'v2';
-  op: 'lookup' | 'create' | 'upload' | 'finalize' | 'download';
+  /** 'refused': a call answered by a refusal (see `refusal` and `method`). */
+  op: 'lookup' | 'create' | 'upload' | 'finalize' | 'download' | 'refused';
   key?: string;
+  refusal?: RefusalKind;
+  /** 'refused': the Twirp method refused. */
+  method?: string;
   hit?: boolean;
   /** A look-up that hit: the key of the entry it found (the key asked for, or one a restore key is a prefix of). */
   matched?: string;
@@ -56,6 +65,12 @@ export interface CacheServer {
   served: Served[];
   /** Answer every API request with this status (e.g. 503) while set. */
   failWith?: number;
+  /** Refuse v2 calls from now on as github.com does (in order: the first that applies answers). */
+  refuse(r: Refusal): void;
+  /** Drop every refusal. */
+  clearRefusals(): void;
+  /** How many calls were refused, by kind. */
+  refused(): Partial<Record<RefusalKind, number>>;
   entries(): string[];
   close(): Promise<void>;
 }
@@ -68,7 +83,13 @@ export function runtimeToken(scope = 'refs/heads/main'): string {
   return `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.${b64url('local-test-signature')}`;
 }
 
-export async function startCacheServer(): Promise<CacheServer> {
+export interface CacheServerOptions {
+  /** Refusals from the start (refuse() adds more). */
+  refusals?: Refusal[];
+}
+
+export async function startCacheServer(opts: CacheServerOptions = {}): Promise<CacheServer> {
+  const refusals: ActiveRefusal[] = (opts.refusals ?? []).map(activeRefusal);
   const entries = new Map<number, Entry>();
   let nextId = 1;
   const stats: CacheServerStats = { lookups: 0, hits: 0, reserved: 0, committed: 0, downloads: 0, uploadedBytes: 0 };
@@ -113,6 +134,13 @@ export async function startCacheServer(): Promise<CacheServer> {
     if (srv.failWith) return twirpError(res, srv.failWith, 'unavailable', `injected ${srv.failWith}`);
     const key = body.key ?? '';
     const version = body.version ?? '';
+    const refusal = takeRefusal(refusals, method, key);
+    if (refusal) {
+      served.push({ protocol: 'v2', op: 'refused', key, refusal: refusal.kind, method });
+      const a = refusalAnswer(refusal);
+      res.writeHead(a.status, a.headers);
+      return void res.end(JSON.stringify(a.body));
+    }
     if (method === 'GetCacheEntryDownloadURL') {
       stats.lookups++;
       const hit = match([key, ...(body.restore_keys ?? [])], version);
@@ -299,6 +327,13 @@ export async function startCacheServer(): Promise<CacheServer> {
         : { ACTIONS_CACHE_URL: base, ACTIONS_RUNTIME_TOKEN: token },
     stats,
     served,
+    refuse: (r) => void refusals.push(activeRefusal(r)),
+    clearRefusals: () => void (refusals.length = 0),
+    refused: () => {
+      const c: Partial<Record<RefusalKind, number>> = {};
+      for (const s of served) if (s.refusal) c[s.refusal] = (c[s.refusal] ?? 0) + 1;
+      return c;
+    },
     entries: () => [...entries.values()].filter((e) => e.data).map((e) => e.key),
     // dockerd keeps its keep-alive connections to the server open: close them too, or close() waits for them.
     close: () =>
