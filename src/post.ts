@@ -1,5 +1,6 @@
-// The post step: runs also when main failed. Logs out, removes the builders the action created and
-// the action's temporary Docker config. Never fails the job: problems are warnings.
+// The post step: runs also when main failed. Saves the Go caches, logs out, removes the builders
+// the action created and the action's temporary Docker config. Never fails the job: problems are
+// warnings.
 import * as core from '@actions/core';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
 import { actionsCache, saveGoCache } from './run/go-cache.js';

@@ -1,7 +1,8 @@
 // Dockerfile analysis, pure (the caller passes the text; no docker, no I/O): analyseDockerfile
-// reads the instructions (dockerfile-parser.ts) and resolves stages (FROM image AS name, ARG-parameterised FROM, FROM <stage>,
-//   COPY --from=<name|index>, RUN --mount=...,from=), the stages the target needs, the cache
-//   mounts, and findings about multi-platform Go builds (see FindingCode).
+// reads the instructions (dockerfile-parser.ts) and resolves stages (FROM image AS name,
+// ARG-parameterised FROM, FROM <stage>, COPY --from=<name|index>, RUN --mount=...,from=), the
+// stages the target needs, their cache and secret mounts and ARGs, and where multi-platform Go
+// builds go wrong (findings.ts says how each finding reads).
 
 import { parseDockerfile, unquote } from './dockerfile-parser.js';
 import { FINDINGS, type FindingCode, type FindingFacts } from './findings.js';

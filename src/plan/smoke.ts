@@ -1,5 +1,6 @@
-// Pure: whether a smoke test's container has passed, failed, or must be watched a little longer,
-// from what `docker inspect` says of it, its output so far and the last HTTP answer.
+// Smoke tests, pure: which platforms of an image are tested and under which name it is loaded, and
+// whether a test's container has passed, failed, or must be watched a little longer, from what
+// `docker inspect` says of it, its output so far and the last HTTP answer.
 import type { SmokeSpec } from './types.js';
 
 export type EnabledSmoke = Extract<SmokeSpec, { enabled: true }>;

@@ -1,6 +1,8 @@
 // Go caches that survive runs: before the build, the saved contents of an image's cache mounts
 // are restored with @actions/cache and copied into the builder; in the post step they are copied
-// out of the builder and saved. A fault of the cache service is a warning, never a failed build.
+// out of the builder and saved. restoreGoCaches is the phase: which images restore (images that
+// share cache mounts restore them once; off with go-cache: false or without a cache service). A
+// fault of the cache service is a warning, never a failed build.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';

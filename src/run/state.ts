@@ -1,5 +1,6 @@
 // What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
-// registries logged in to, the builders the action created. Post undoes exactly these.
+// registries logged in to, the builders the action created, the Go caches to save; the pipeline's
+// hooks save each as soon as it exists. Post undoes exactly these.
 import * as core from '@actions/core';
 import type { GoCacheEntry } from './go-cache.js';
 import type { PipelineHooks } from './pipeline.js';
