@@ -1,40 +1,62 @@
 // The post step: runs also when main failed. Saves the Go caches, logs out, removes the builders
-// the action created and the action's temporary Docker config. Never fails the job: problems are
-// warnings.
+// the action created (not the runner's own on a GitHub-hosted runner: its VM is discarded after
+// the job, builder and all; a build node's always) and the action's temporary Docker config, and
+// adds its time to the step summary. Never fails the job: problems are warnings.
 import * as core from '@actions/core';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
 import { actionsCache, saveGoCache } from './run/go-cache.js';
 import { logout } from './run/login.js';
 import { builderRemoveArgs } from './plan/commands/builders.js';
+import { PhaseClock } from './report/phases.js';
+import { addPhaseTable } from './report/summary.js';
 import { ExecRunner } from './run/runner.js';
 import { loadState } from './run/state.js';
 
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const state = loadState();
   if (!state.dockerConfig) return;
-  const runner = new ExecRunner(dockerEnv(state.dockerConfig, env));
-  // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
-  for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
-  // Each step on its own: one that fails does not keep the others from running.
-  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-    } catch (e) {
-      core.warning(`Post step, ${what}: ${(e as Error).message}`);
+  const dockerConfig = state.dockerConfig;
+  const clock = new PhaseClock();
+  await clock.time('post', async () => {
+    const runner = new ExecRunner(dockerEnv(dockerConfig, env));
+    // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
+    if (state.goCache?.length) {
+      await clock.time('post: Go cache save', async () => {
+        for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
+      });
     }
-  };
-  await step('logout', () => logout(state.registries, runner));
-  const builders = [
-    ...(state.builders ?? []).map((b) => ({ name: b, keepState: false })),
-    ...(state.nodeBuilders ?? []).map((b) => ({ name: b, keepState: true }))
-  ];
-  for (const { name, keepState } of builders) {
-    await step(`removal of builder ${name}`, async () => {
-      const r = await runner.docker(builderRemoveArgs(name, keepState), { allowFailure: true });
-      if (r.exitCode === 0) core.info(`Removed builder ${name}${keepState ? ' (its build cache stays on the node)' : ''}`);
-      else core.warning(`Could not remove builder ${name}: ${r.stderr.trim()}`);
-    });
+    // Each step on its own: one that fails does not keep the others from running.
+    const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (e) {
+        core.warning(`Post step, ${what}: ${(e as Error).message}`);
+      }
+    };
+    await step('logout', () => logout(state.registries, runner));
+    const hosted = env.RUNNER_ENVIRONMENT === 'github-hosted';
+    for (const name of hosted ? (state.builders ?? []) : []) {
+      core.info(`Left builder ${name} in place: a GitHub-hosted runner (RUNNER_ENVIRONMENT=github-hosted) discards its VM after the job`);
+    }
+    const builders = [
+      ...(hosted ? [] : (state.builders ?? [])).map((b) => ({ name: b, keepState: false })),
+      ...(state.nodeBuilders ?? []).map((b) => ({ name: b, keepState: true }))
+    ];
+    for (const { name, keepState } of builders) {
+      await step(`removal of builder ${name}`, async () => {
+        const r = await runner.docker(builderRemoveArgs(name, keepState), { allowFailure: true });
+        if (r.exitCode === 0) core.info(`Removed builder ${name}${keepState ? ' (its build cache stays on the node)' : ''}`);
+        else core.warning(`Could not remove builder ${name}: ${r.stderr.trim()}`);
+      });
+    }
+    removeDockerConfig(dockerConfig);
+    core.info('Removed the temporary Docker config');
+  });
+  if (!env.GITHUB_STEP_SUMMARY) return;
+  try {
+    addPhaseTable(clock.phases, 'Post step');
+    await core.summary.write();
+  } catch (e) {
+    core.warning(`Post step, job summary: ${(e as Error).message}`);
   }
-  removeDockerConfig(state.dockerConfig);
-  core.info('Removed the temporary Docker config');
 }

@@ -1,9 +1,12 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build → smoke → push by digest + check → tags → sign; mode: platform hands the digests over
-// instead of tagging, mode: merge is login → hand-off → check → tags → sign. Each phase is a file
-// of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
-// image passed, and no tag is created unless every image was pushed and every tested platform is,
-// in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
+// build + smoke (each image's first platform to test is built first and smoke-tested while its
+// other platforms compile; images side by side as the cores allow) → push by digest + check →
+// tags → sign; mode: platform hands the digests over instead of tagging, mode: merge is login →
+// hand-off → check → tags → sign. Each phase is a file of its own, given the plan and the runner,
+// and timed by one clock (the summary's "where the time went"). Nothing is pushed unless every
+// smoke test of every image passed, and no tag is created unless every image was pushed and every
+// tested platform is, in the registry, the image that ran. A real run and a dry run
+// (run/dry-run.ts) both run this.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +18,21 @@ import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
 import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
-import { buildImages, type Builders } from './build.js';
+import { PhaseClock } from '../report/phases.js';
+import type { Builders } from './build.js';
+import { buildAndSmoke } from './build-and-smoke.js';
 import { setupBuilder } from './builder.js';
+import { imageParallelism, pushParallelism } from './concurrency.js';
 import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
-import { checkTested, pushByDigest } from './push.js';
+import { pushAll } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
-import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
+import { smokeFailureMessage, type SmokeProbe } from './smoke.js';
 import { tagAll, type TaggedImage } from './tag.js';
 
 export interface PipelineHooks {
@@ -59,6 +65,8 @@ export interface PipelineEnv {
   dryRun?: boolean;
   /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
   smokeProbe?: SmokeProbe;
+  /** How many images build (and push) at once; by default as the runner's cores allow (pushes: up to four). */
+  parallelism?: number;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -66,16 +74,21 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const dryRun = env.dryRun ?? false;
   const pushedRefs: string[] = [];
   const outcomes = planOutcomes(plan);
-  const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
+  const clock = new PhaseClock();
+  const phase = clock.time.bind(clock);
+  const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs, phases: clock.phases };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
+  const parallelism = env.parallelism ?? imageParallelism(plan.images.length);
+  const pushes = env.parallelism ?? pushParallelism(plan.images.length);
   // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
   const tagAndSign = async (sources: string[][]): Promise<void> => {
     const hear = {
       pushed: (ref: string) => void pushedRefs.push(ref),
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
     };
-    const tagged = await tagAll(plan, sources, runner, hear, dryRun);
-    const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
+    const tagged = await phase('tag', () => tagAll(plan, sources, runner, hear, dryRun));
+    if (plan.sign.mode === 'false') return;
+    const signatures = await phase('sign', () => signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs));
     signatures.forEach((s, i) => {
       const o = outcomes[i];
       if (s && o) o.signature = s;
@@ -84,10 +97,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
     // Hub's anonymous pull limit never applies to a publishing run.
-    if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
+    if (plan.push) await phase('login', () => login(plan.registries, runner, hooks.loggedIn));
     if (plan.mode === 'merge') {
       if (plan.push) {
-        const merged = await mergePlatforms(plan, runner, store, workflowRun(env));
+        const merged = await phase('check', () => mergePlatforms(plan, runner, store, workflowRun(env)));
         recordMerged(outcomes, merged.tested);
         await tagAndSign(merged.sources);
       } else core.info(`Nothing merged: ${plan.pushReason}.`);
@@ -95,25 +108,29 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       return result;
     }
     const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
-    await setupQemu(plan.qemu, plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked), runner);
-    const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
+    const emulate = plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked);
+    await phase('QEMU', () => setupQemu(plan.qemu, emulate, runner));
+    const runnerBuilder = await phase('builder', () => setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated));
+    const nodes = plan.builderEndpoints.length
+      ? await phase('build nodes', () => setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b)))
+      : [];
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
-    const goCaches = await restoreGoCaches(plan, runnerBuilder.name, runner, store, {
-      workspace: env.workspace ?? process.cwd(),
-      runId: env.runId,
-      ready: (entry) => hooks.goCacheReady?.(entry)
-    });
+    const goCaches = await phase('Go cache restore', () =>
+      restoreGoCaches(plan, runnerBuilder.name, runner, store, {
+        workspace: env.workspace ?? process.cwd(),
+        runId: env.runId,
+        ready: (entry) => hooks.goCacheReady?.(entry)
+      })
+    );
     goCaches.forEach((g, i) => {
       const o = outcomes[i];
       if (g !== undefined && o) o.goCache = g;
     });
-    const builds = await buildImages(plan, builders, runner, tmp, cacheAvailable);
+    const lanes = { builders, runner, tmp, cacheAvailable, runId: env.runId, clock, probe: env.smokeProbe, dryRun };
+    const { builds, smoke } = await buildAndSmoke(plan, lanes, parallelism);
     recordBuilds(plan, outcomes, builds, cacheAvailable);
-
-    const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp, { probe: env.smokeProbe, dryRun });
     recordSmoke(plan, outcomes, smoke);
     const failed = smoke.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
@@ -122,16 +139,12 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
 
     if (plan.push) {
       // Every image by digest and checked first: a fault here leaves no tag of this release anywhere.
-      const sources: string[][] = [];
-      for (const build of builds) {
-        const pushed = await pushByDigest(plan, build, builders, runner, tmp);
-        await checkTested(build, pushed, smoke, runner);
-        sources.push(pushed);
-      }
+      const pushing = { builders, runner, tmp, clock, parallelism: pushes, sizes: plan.mode === 'publish' };
+      const sources = await pushAll(plan, builds, smoke, pushing);
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
-        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run);
+        await phase('hand-off', () => saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run));
         recordHandedOff(outcomes, sources);
       } else await tagAndSign(sources);
     }

@@ -1,22 +1,52 @@
 // Push, after every smoke test of every image passed: each image is pushed by digest, untagged
 // (every platform, from the builder's cache); then, for every platform that was smoke-tested, the
 // pushed manifest is checked to be the image that ran (its digest or its config digest is the
-// engine's image ID). Tags come only after that (tag.ts). Every push is retried on transient faults.
+// engine's image ID), and the rest of what was pushed is read once (the tags' sizes come from
+// these reads: registry.ts never reads a digest twice). Images push side by side: one's check
+// reads while the next one pushes. Tags come only after every image passed (tag.ts). Every push
+// is retried on transient faults.
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { platformManifest, type IndexDoc, type ManifestDoc } from '../plan/index-manifest.js';
 import { partDriver, rewritesTimestamps } from '../plan/parts.js';
 import type { Plan } from '../plan/types.js';
+import type { PhaseClock } from '../report/phases.js';
 import { exportPart, type BuildResult, type Builders } from './build.js';
-import { readRaw } from './registry.js';
+import { eachBounded } from './concurrency.js';
+import { readPushed, readRaw } from './registry.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import type { Runner } from './runner.js';
 import type { SmokeResult } from './smoke.js';
+
+/**
+ * Every image pushed by digest and checked, at most `parallelism` at once; returns, per image,
+ * what its tags are made from (REPO@DIGEST, one per part). `sizes`: also read what the tags'
+ * sizes need (not for a platform run, which tags nothing).
+ */
+export async function pushAll(
+  plan: Plan,
+  builds: BuildResult[],
+  smoke: SmokeResult[],
+  o: { builders: Builders; runner: Runner; tmp: string; clock: PhaseClock; parallelism: number; sizes: boolean }
+): Promise<string[][]> {
+  return eachBounded(builds, o.parallelism, async (build, i) => {
+    const name = build.image.name;
+    const sources = await o.clock.time(`push ${name}`, () => pushByDigest(plan, build, i, o.builders, o.runner, o.tmp));
+    await o.clock.time(`check ${name}`, async () => {
+      await checkTested(build, sources, smoke, o.runner);
+      // Read now, while other images push: the tags' sizes (tag.ts) come from these reads, and
+      // report a read that failed here (it tries again).
+      if (o.sizes) await readPushed(sources, o.runner).catch(() => undefined);
+    });
+    return sources;
+  });
+}
 
 /** Pushes every part of a built image by digest, untagged; returns what its tags are made from (REPO@DIGEST, one per part). */
 export async function pushByDigest(
   plan: Plan,
   build: BuildResult,
+  i: number,
   builders: Builders,
   runner: Runner,
   tmp: string,
@@ -37,7 +67,7 @@ export async function pushByDigest(
           part,
           builders.runner.name,
           { type: 'push-by-digest', repository, rewriteTimestamp, attestations },
-          join(tmp, `push-${j}.json`),
+          join(tmp, `push-${i}-${j}.json`),
           runner
         ),
       retry
