@@ -586,6 +586,25 @@ describe('pipeline with a fake runner', () => {
     expect(res.images.map((i) => i.smoke)).toEqual(['passed', 'failed']);
   });
 
+  it('every smoke test passed while the first image still builds: the pushes start, and no tag before that build ended', async () => {
+    const r = new HoldingRunner(
+      engine('classic'),
+      (args) => args.includes('--output=type=cacheonly') && args.some((a) => a.includes('/build-0-'))
+    );
+    const running = runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
+    for (let n = 0; n < 200 && kinds(r).filter((k) => k === 'push-by-digest').length < 2; n++) await Promise.resolve();
+    // Both images' pushes are under way (the held build's push shares its compile in BuildKit), nothing is tagged.
+    expect(kinds(r).filter((k) => k === 'push-by-digest')).toHaveLength(2);
+    expect(kinds(r).filter((k) => k.startsWith('imagetools create'))).toEqual([]);
+    r.release();
+    const res = await running;
+    expect(res.error).toBeUndefined();
+    expect(kinds(r).filter((k) => k === 'imagetools create')).toHaveLength(2);
+    const build = res.phases?.find((p) => p.name === 'build ghcr.io/example/tunnel');
+    const push = res.phases?.find((p) => p.name === 'push ghcr.io/example/tunnel');
+    expect(push && build && push.start <= (build.end ?? 0)).toBe(true);
+  });
+
   it('a floating tag that a newer release holds is not moved back: latest stays, the version tag is made', async () => {
     const newer = { 'linux/amd64': { config: { Labels: { 'org.opencontainers.image.version': 'v9.0.0' } } } };
     const r = new FakeRunner(

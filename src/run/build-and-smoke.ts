@@ -5,15 +5,15 @@
 // after it, one at a time (one platform of an image in the image store at a time). Images go side
 // by side as the runner's cores allow (concurrency.ts): the next image starts building once one
 // has built, whatever its smoke tests still do. Nothing here pushes: the pipeline pushes only
-// when every smoke test of every image has passed.
+// when every smoke test of every image has passed, which may be while a build still compiles.
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { partOf, partPlace, splitPlatforms } from '../plan/parts.js';
+import { partOf, partPlace, splitPlatforms, type BuildPart } from '../plan/parts.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import type { PhaseClock } from '../report/phases.js';
 import { builtImage, buildPart, type Builders, type BuildResult } from './build.js';
-import { allSettledOrThrow, eachBounded } from './concurrency.js';
+import { allSettledOrThrow, deferred, eachBounded } from './concurrency.js';
 import { nodeArch } from './qemu.js';
 import type { Runner } from './runner.js';
 import { loadPlatform, smokeImage, type SmokeProbe, type SmokeResult } from './smoke.js';
@@ -85,32 +85,47 @@ function startImage(plan: Plan, img: PlannedImage, i: number, env: LaneEnv): Lan
   return { built, tested };
 }
 
+/** An image whose smoke tests are done; its build may still be under way (its other platforms). */
+export interface Building {
+  image: PlannedImage;
+  parts: BuildPart[];
+  built: Promise<BuildResult>;
+}
+
 /**
- * Every image built and smoke-tested, at most `parallelism` images building at once. Returns each
- * image's build and its smoke results (in the plan's order); throws the first failure of a build
- * or a test's commands once everything started has settled. A smoke test that fails is a result.
+ * Every image built and smoke-tested, at most `parallelism` images building at once. Returns once
+ * every smoke test of every image has ended (a smoke test that fails is a result): the images'
+ * builds may still compile their other platforms (`built`, in the plan's order), so that the
+ * pushes start as soon as every test passed. Throws the first failure of a build or of a test's
+ * commands, once everything started has settled.
  */
 export async function buildAndSmoke(
   plan: Plan,
   env: LaneEnv,
   parallelism: number
-): Promise<{ builds: BuildResult[]; smoke: SmokeResult[] }> {
-  const lanes: Lane[] = [];
-  let builds: BuildResult[] | undefined;
-  let failure: unknown;
-  try {
-    builds = await eachBounded(plan.images, parallelism, (img, i) => {
-      const lane = startImage(plan, img, i, env);
-      lanes.push(lane);
-      return lane.built;
-    });
-  } catch (e) {
-    failure = e;
-  }
-  // Every smoke test started has ended (and removed its container) before the run goes on.
-  const tested = await Promise.allSettled(lanes.map((l) => l.tested));
-  if (failure !== undefined || !builds) throw failure;
+): Promise<{ smoke: SmokeResult[]; building: Building[]; built: Promise<BuildResult[]> }> {
+  const lanes = plan.images.map(() => deferred<Lane & Building>());
+  const pool = eachBounded(plan.images, parallelism, (img, i) => {
+    const lane = { image: img, parts: splitPlatforms(img.platforms, env.builders.nodes), ...startImage(plan, img, i, env) };
+    lanes[i]?.resolve(lane);
+    // The next image starts once this one is built, whatever its smoke tests still do.
+    return lane.built;
+  });
+  // A failed build stops the pool: the images it did not start never will.
+  pool.catch((e: unknown) => lanes.forEach((l) => l.reject(e)));
+  const tested = await Promise.allSettled(lanes.map(async (l) => (await l.promise).tested));
   const rejected = tested.find((t) => t.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return { builds, smoke: tested.flatMap((t) => (t.status === 'fulfilled' ? t.value : [])) };
+  if (rejected) {
+    // Every build and smoke test started has ended (and removed its container) before the run goes on.
+    await pool.catch(() => undefined);
+    await Promise.allSettled(lanes.map(async (l) => (await l.promise).tested));
+    throw (
+      (await pool.then(
+        () => undefined,
+        (e: unknown) => e
+      )) ?? rejected.reason
+    );
+  }
+  const building = await Promise.all(lanes.map((l) => l.promise));
+  return { smoke: tested.flatMap((t) => (t.status === 'fulfilled' ? t.value : [])), building, built: pool };
 }

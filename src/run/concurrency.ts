@@ -45,3 +45,15 @@ export async function allSettledOrThrow<T extends readonly unknown[]>(promises: 
   if (rejected) throw rejected.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
+
+/** A promise with its resolve and reject at hand (Promise.withResolvers, which Node 20 lacks). Its rejection alone is not unhandled. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve: (v: T) => void = () => undefined;
+  let reject: (e: unknown) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}

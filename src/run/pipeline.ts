@@ -80,6 +80,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   const parallelism = env.parallelism ?? imageParallelism(plan.images.length);
   const pushes = env.parallelism ?? pushParallelism(plan.images.length);
+  let builds: Promise<void> = Promise.resolve();
   // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
   const tagAndSign = async (sources: string[][]): Promise<void> => {
     const hear = {
@@ -129,8 +130,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (g !== undefined && o) o.goCache = g;
     });
     const lanes = { builders, runner, tmp, cacheAvailable, runId: env.runId, clock, probe: env.smokeProbe, dryRun };
-    const { builds, smoke } = await buildAndSmoke(plan, lanes, parallelism);
-    recordBuilds(plan, outcomes, builds, cacheAvailable);
+    // Returns once every smoke test has run; the last images' builds may still compile.
+    const { smoke, building, built } = await buildAndSmoke(plan, lanes, parallelism);
+    builds = built.then((b) => recordBuilds(plan, outcomes, b, cacheAvailable));
     recordSmoke(plan, outcomes, smoke);
     const failed = smoke.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
@@ -138,9 +140,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     }
 
     if (plan.push) {
-      // Every image by digest and checked first: a fault here leaves no tag of this release anywhere.
+      // Every image by digest (the push of one still building shares its compile) and checked
+      // first: a fault here leaves no tag of this release anywhere.
       const pushing = { builders, runner, tmp, clock, parallelism: pushes, sizes: plan.mode === 'publish' };
-      const sources = await pushAll(plan, builds, smoke, pushing);
+      const sources = await pushAll(plan, building, smoke, pushing);
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
@@ -148,12 +151,15 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         recordHandedOff(outcomes, sources);
       } else await tagAndSign(sources);
     }
+    await builds;
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';
     if (!plan.push) core.info(`Nothing pushed: ${plan.pushReason}. Every image was built and smoke-tested.`);
   } catch (e) {
     result.error = e as Error;
   } finally {
+    // Nothing runs on once the run has ended: a build still compiling is waited for (and recorded).
+    await builds.catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }
   return result;

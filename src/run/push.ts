@@ -12,26 +12,30 @@ import { partDriver, rewritesTimestamps } from '../plan/parts.js';
 import type { Plan } from '../plan/types.js';
 import type { PhaseClock } from '../report/phases.js';
 import { exportPart, type BuildResult, type Builders } from './build.js';
-import { eachBounded } from './concurrency.js';
+import type { Building } from './build-and-smoke.js';
+import { allSettledOrThrow, eachBounded } from './concurrency.js';
 import { readPushed, readRaw } from './registry.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import type { Runner } from './runner.js';
 import type { SmokeResult } from './smoke.js';
 
 /**
- * Every image pushed by digest and checked, at most `parallelism` at once; returns, per image,
- * what its tags are made from (REPO@DIGEST, one per part). `sizes`: also read what the tags'
- * sizes need (not for a platform run, which tags nothing).
+ * Every image pushed by digest and checked, at most `parallelism` at once, each as soon as every
+ * smoke test passed, also while its build still compiles other platforms (BuildKit shares that
+ * work with the push); returns, per image, what its tags are made from (REPO@DIGEST, one per
+ * part). `sizes`: also read what the tags' sizes need (not for a platform run, which tags nothing).
  */
 export async function pushAll(
   plan: Plan,
-  builds: BuildResult[],
+  building: Building[],
   smoke: SmokeResult[],
   o: { builders: Builders; runner: Runner; tmp: string; clock: PhaseClock; parallelism: number; sizes: boolean }
 ): Promise<string[][]> {
-  return eachBounded(builds, o.parallelism, async (build, i) => {
+  return eachBounded(building, o.parallelism, async (build, i) => {
     const name = build.image.name;
-    const sources = await o.clock.time(`push ${name}`, () => pushByDigest(plan, build, i, o.builders, o.runner, o.tmp));
+    // Its build's failure, if it still runs and fails, is the one to report.
+    const push = o.clock.time(`push ${name}`, () => pushByDigest(plan, build, i, o.builders, o.runner, o.tmp));
+    const [, sources] = await allSettledOrThrow<[BuildResult, string[]]>([build.built, push]);
     await o.clock.time(`check ${name}`, async () => {
       await checkTested(build, sources, smoke, o.runner);
       // Read now, while other images push: the tags' sizes (tag.ts) come from these reads, and
@@ -45,7 +49,7 @@ export async function pushAll(
 /** Pushes every part of a built image by digest, untagged; returns what its tags are made from (REPO@DIGEST, one per part). */
 export async function pushByDigest(
   plan: Plan,
-  build: BuildResult,
+  build: Pick<BuildResult, 'image' | 'parts'>,
   i: number,
   builders: Builders,
   runner: Runner,
@@ -83,7 +87,7 @@ export async function pushByDigest(
 
 /** Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image that ran. */
 export async function checkTested(
-  build: BuildResult,
+  build: Pick<BuildResult, 'image' | 'parts'>,
   sources: string[],
   tested: SmokeResult[],
   runner: Runner,
