@@ -29,9 +29,15 @@ export interface LaneEnv {
   dryRun?: boolean;
 }
 
-/** One image under way: built (every platform in the builder's cache), then tested (every smoke test done). */
-interface Lane {
+/** An image whose smoke tests are done; its build may still be under way (its other platforms). */
+export interface Building {
+  image: PlannedImage;
+  parts: BuildPart[];
   built: Promise<BuildResult>;
+}
+
+/** One image under way: built (every platform in the builder's cache), and tested (every smoke test done). */
+interface Lane extends Building {
   tested: Promise<SmokeResult[]>;
 }
 
@@ -82,14 +88,7 @@ function startImage(plan: Plan, img: PlannedImage, i: number, env: LaneEnv): Lan
   })();
   // Its failure is taken up once every image has settled (buildAndSmoke), not as an unhandled rejection before.
   tested.catch(() => undefined);
-  return { built, tested };
-}
-
-/** An image whose smoke tests are done; its build may still be under way (its other platforms). */
-export interface Building {
-  image: PlannedImage;
-  parts: BuildPart[];
-  built: Promise<BuildResult>;
+  return { image: img, parts, built, tested };
 }
 
 /**
@@ -104,9 +103,9 @@ export async function buildAndSmoke(
   env: LaneEnv,
   parallelism: number
 ): Promise<{ smoke: SmokeResult[]; building: Building[]; built: Promise<BuildResult[]> }> {
-  const lanes = plan.images.map(() => deferred<Lane & Building>());
+  const lanes = plan.images.map(() => deferred<Lane>());
   const pool = eachBounded(plan.images, parallelism, (img, i) => {
-    const lane = { image: img, parts: splitPlatforms(img.platforms, env.builders.nodes), ...startImage(plan, img, i, env) };
+    const lane = startImage(plan, img, i, env);
     lanes[i]?.resolve(lane);
     // The next image starts once this one is built, whatever its smoke tests still do.
     return lane.built;
@@ -117,14 +116,11 @@ export async function buildAndSmoke(
   const rejected = tested.find((t) => t.status === 'rejected');
   if (rejected) {
     // Every build and smoke test started has ended (and removed its container) before the run goes on.
-    await pool.catch(() => undefined);
-    await Promise.allSettled(lanes.map(async (l) => (await l.promise).tested));
-    throw (
-      (await pool.then(
-        () => undefined,
-        (e: unknown) => e
-      )) ?? rejected.reason
+    const buildFailure = await pool.then(
+      () => undefined,
+      (e: unknown) => e
     );
+    throw buildFailure ?? rejected.reason;
   }
   const building = await Promise.all(lanes.map((l) => l.promise));
   return { smoke: tested.flatMap((t) => (t.status === 'fulfilled' ? t.value : [])), building, built: pool };
