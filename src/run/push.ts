@@ -37,10 +37,10 @@ export async function pushAll(
     const push = o.clock.time(`push ${name}`, () => pushByDigest(plan, build, i, o.builders, o.runner, o.tmp));
     const [, sources] = await allSettledOrThrow<[BuildResult, string[]]>([build.built, push]);
     await o.clock.time(`check ${name}`, async () => {
-      await checkTested(build, sources, smoke, o.runner);
-      // Read now, while other images push: the tags' sizes (tag.ts) come from these reads, and
-      // report a read that failed here (it tries again).
+      // Every manifest read at once, now, while other images push: the check and the tags' sizes
+      // (tag.ts) come from these reads; a read that failed here is tried again (and reported) there.
       if (o.sizes) await readPushed(sources, o.runner).catch(() => undefined);
+      await checkTested(build, sources, smoke, o.runner);
     });
     return sources;
   });
