@@ -2,8 +2,9 @@
 // registry (`buildx imagetools create`: an index of what was pushed by digest, with the index
 // annotations; one call per image, which copies into every repository and registry), floating
 // tags (latest, MAJOR, MAJOR.MINOR) only where they do not move backwards. The index's digest is
-// known before any tag exists (`--dry-run`), and its sizes come from what the check read: nothing
-// is read back twice. Every tag is retried on transient faults.
+// known before any tag exists (`--dry-run`, read at the same time as the floating tags), and its
+// sizes come from what the check read: nothing is read back twice. Every tag is retried on
+// transient faults.
 import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands/registry.js';
 import { decideFloat, floatingTags } from '../plan/floating.js';
@@ -22,55 +23,63 @@ export interface TaggedImage {
 /** A reference's repository (without the tag or digest). */
 const repositoryOf = (ref: string): string => ref.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
 
+/** The index an image's tags will hold, as the dry run printed it before any tag exists ('' when it printed none). */
+export interface PlannedIndex {
+  digest: string;
+  index?: IndexDoc;
+}
+
 /**
- * Creates every tag of an image from what was pushed by digest, in one call; returns the index
- * digest and the sizes. `dryRun`: the recording runner prints no index, so the digest is a
- * placeholder and nothing is read.
+ * The index every tag of an image will hold (a new one, with the annotations): `imagetools
+ * create --dry-run` prints it, and its digest is what the tags name. Once, not retried: the tags
+ * themselves are. `dryRun`: the recording runner prints no index; the digest is a placeholder.
+ */
+export async function plannedIndex(img: PlannedImage, sources: string[], runner: Runner, dryRun = false): Promise<PlannedIndex> {
+  const dry = await runner.docker(tagArgs(img.refs, sources, indexAnnotations(img.labels), true), { silent: true, allowFailure: true });
+  if (dryRun) return { digest: '<index digest>' };
+  const digest = indexDigestOf(dry.stdout);
+  return digest ? { digest, index: JSON.parse(dry.stdout) as IndexDoc } : { digest };
+}
+
+/**
+ * Creates every tag of an image (`img.refs`) from what was pushed by digest, in one call; returns
+ * the index digest (the planned one) and the sizes (from the manifests the check read).
  */
 export async function tagImage(
   img: PlannedImage,
   sources: string[],
+  planned: PlannedIndex,
   runner: Runner,
   pushed: (ref: string) => void,
-  retry: RetryOptions = DEFAULT_RETRY,
-  dryRun = false
+  retry: RetryOptions = DEFAULT_RETRY
 ): Promise<TaggedImage> {
   const refs = img.refs;
   const first = refs[0];
   if (!first) return { digest: '', sizes: {} };
   const annotations = indexAnnotations(img.labels);
-  // The index every tag will hold (a new one, with the annotations), known before any tag exists:
-  // its digest is what the tags name. Once, not retried: the tags themselves are.
-  const dry = await runner.docker(tagArgs(refs, sources, annotations, true), { silent: true, allowFailure: true });
-  const planned = dryRun ? '<index digest>' : indexDigestOf(dry.stdout);
   try {
     await withRetry(`Tagging ${refs.join(', ')}`, () => runner.docker(tagArgs(refs, sources, annotations), { silent: true }), retry);
   } catch (e) {
     // What the failed call left: the tags that name this index now are pushed.
-    for (const ref of await tagsHolding(refs, planned, runner)) pushed(ref);
+    for (const ref of await tagsHolding(refs, planned.digest, runner)) pushed(ref);
     throw e;
   }
   for (const ref of refs) {
     core.info(`Tagged ${ref}`);
     pushed(ref);
   }
-  if (dryRun) return { digest: planned, sizes: {} };
+  if (planned.digest && !planned.index) return { digest: planned.digest, sizes: {} };
   try {
-    if (planned)
-      return {
-        digest: planned,
-        sizes: await indexSizes(JSON.parse(dry.stdout) as IndexDoc, repositoryOf(sources[0] ?? first), runner, retry)
-      };
+    if (planned.index)
+      return { digest: planned.digest, sizes: await indexSizes(planned.index, repositoryOf(sources[0] ?? first), runner, retry) };
     // No index printed (an older buildx): the tag itself tells.
-    return {
-      digest: await tagDigest(first, runner, retry),
-      sizes: await indexSizes(await readRaw<IndexDoc>(first, runner, retry), repositoryOf(first), runner, retry)
-    };
+    const index = await readRaw<IndexDoc>(first, runner, retry);
+    return { digest: await tagDigest(first, runner, retry), sizes: await indexSizes(index, repositoryOf(first), runner, retry) };
   } catch (e) {
     core.warning(
-      `${img.name} was tagged${planned ? ` (${planned})` : ''}, but its sizes could not be read from the registry, so they are not reported: ${(e as Error).message.split('\n')[0]}`
+      `${img.name} was tagged${planned.digest ? ` (${planned.digest})` : ''}, but its sizes could not be read from the registry, so they are not reported: ${(e as Error).message.split('\n')[0]}`
     );
-    return { digest: planned, sizes: {} };
+    return { digest: planned.digest, sizes: {} };
   }
 }
 
@@ -103,12 +112,17 @@ export async function tagAll(
   hear: { pushed: (ref: string) => void; tagged: (i: number, t: TaggedImage & { tags: string[] }) => void },
   dryRun = false
 ): Promise<(TaggedImage & { tags: string[] })[]> {
-  const keep = await floatingTagsToKeep(plan, runner, DEFAULT_RETRY, dryRun);
+  // Reads only, at once: which floating tags stay, and every image's planned index.
+  const [keep, planned] = await Promise.all([
+    floatingTagsToKeep(plan, runner, DEFAULT_RETRY, dryRun),
+    Promise.all(plan.images.map((img, i) => plannedIndex(img, sources[i] ?? [], runner, dryRun)))
+  ]);
   const out: (TaggedImage & { tags: string[] })[] = [];
   for (const [i, img] of plan.images.entries()) {
     const refs = img.refs.filter((r) => !keep.has(r));
     hear.tagged(i, { tags: refs, digest: '', sizes: {} });
-    const t = { tags: refs, ...(await tagImage({ ...img, refs }, sources[i] ?? [], runner, hear.pushed, DEFAULT_RETRY, dryRun)) };
+    const index = planned[i] ?? { digest: '' };
+    const t = { tags: refs, ...(await tagImage({ ...img, refs }, sources[i] ?? [], index, runner, hear.pushed)) };
     hear.tagged(i, t);
     out.push(t);
   }
