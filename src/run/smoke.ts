@@ -97,6 +97,11 @@ export const realProbe: SmokeProbe = {
   }
 };
 
+/**
+ * The watch looks again after 50 ms, then twice as late each time, at most every half second: a
+ * CLI's `--version` passes in a tenth of a second (the pushes wait for it), a server is not polled hard.
+ */
+const FIRST_POLL_MS = 50;
 const POLL_MS = 500;
 
 /**
@@ -173,6 +178,7 @@ async function watch(
   started: number
 ): Promise<{ verdict: Extract<SmokeVerdict, { done: true }>; state: ContainerState }> {
   let hostPort: number | undefined;
+  let delay = FIRST_POLL_MS;
   for (;;) {
     const inspected = await runner.docker(containerStateArgs(name), { silent: true });
     const state = parseState(inspected.stdout);
@@ -186,7 +192,8 @@ async function watch(
     if (httpStatus !== undefined) obs.httpStatus = httpStatus;
     const verdict = smokeVerdict(smoke, obs);
     if (verdict.done) return { verdict, state };
-    await probe.sleep(POLL_MS);
+    await probe.sleep(delay);
+    delay = Math.min(POLL_MS, delay * 2);
   }
 }
 
