@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../src/inputs/index.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import type { CacheStore } from '../../src/run/go-cache.js';
+import type { CacheStore } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { recordedCommands } from '../support/dry-run.js';
 import { DIGEST, platformEngine } from '../support/fake-engine.js';
@@ -119,7 +119,11 @@ describe('the dry run is the pipeline', () => {
 
   it('a platform run’s dry run pushes by digest, tags nothing and saves no hand-off record', async () => {
     const saved: string[] = [];
-    const store: CacheStore = { available: () => true, restore: async () => undefined, save: async (_p, key) => (saved.push(key), true) };
+    const store: CacheStore = {
+      available: () => true,
+      restore: async () => undefined,
+      save: async (_p, key) => (saved.push(key), { saved: true })
+    };
     const { calls, result } = await recordedCommands(plan({ mode: 'platform', sign: 'false', 'cosign-key': '' }), { reads: engine, store });
     expect(result.error).toBeUndefined();
     expect(calls.some((c) => c.some((a) => a.includes('push-by-digest=true')))).toBe(true);
@@ -159,7 +163,7 @@ describe('the dry run is the pipeline', () => {
         writeFileSync(join(dir, 'record.json'), JSON.stringify(rec));
         return `${key}1`;
       },
-      save: async () => false
+      save: async () => ({ saved: false, refusal: { kind: 'failed', detail: 'no' } })
     };
     const { calls, result } = await recordedCommands(tunnel, { reads: platformEngine('amd64'), store });
     expect(result.error).toBeUndefined();

@@ -1,5 +1,6 @@
 // What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
 // the one record the outputs and the job summary are written from.
+import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import type { Plan } from '../plan/types.js';
 
 export interface ImageOutcome {
@@ -38,7 +39,7 @@ export function recordBuilds(
     o.cache = cacheAvailable
       ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
         (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
-        (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
+        (b.cacheErrors.export ? `; cache not saved (${refusalReason(refusalFromBuildKit(b.cacheErrors.export))})` : '')
       : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
   });
 }

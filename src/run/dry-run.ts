@@ -11,7 +11,7 @@ import { HANDOFF_PATH } from '../plan/handoff.js';
 import type { Plan } from '../plan/types.js';
 import { setOutputs } from '../report/outputs.js';
 import { describePlan } from '../report/plan-text.js';
-import type { CacheStore } from './go-cache.js';
+import type { CacheStore } from './actions-cache.js';
 import { runPipeline, type PipelineEnv, type PipelineHooks } from './pipeline.js';
 import type { ExecOptions, ExecResult, Runner } from './runner.js';
 
@@ -77,7 +77,7 @@ export function readOnlyStore(store: CacheStore): CacheStore {
   return {
     available: () => store.available(),
     restore: (paths, key, restoreKeys) => store.restore(paths, key, restoreKeys, paths[0] !== HANDOFF_PATH),
-    save: () => Promise.resolve(true)
+    save: () => Promise.resolve({ saved: true })
   };
 }
 

@@ -17,7 +17,8 @@ import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke,
 import type { RunResult } from '../report/index.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
-import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
+import { actionsCache, type CacheStore } from './actions-cache.js';
+import { restoreGoCaches, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
@@ -43,6 +44,7 @@ export interface PipelineHooks {
 export type PipelineResult = RunResult;
 
 export interface PipelineEnv {
+  /** This job's own: the workflow run, its attempt and the job's instance (matrix jobs share the first two). */
   runId: string;
   /** The GitHub Actions cache service the runner gives the step (plan/cache-service.ts). */
   ghaCache: CacheService;
@@ -97,7 +99,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
     await setupQemu(plan.qemu, plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked), runner);
     const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
+    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b), {
+      instance: env.runId,
+      ownBuilder: hooks.builderCreated
+    });
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
@@ -131,7 +136,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
-        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run);
+        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner);
         recordHandedOff(outcomes, sources);
       } else await tagAndSign(sources);
     }
