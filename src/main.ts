@@ -17,6 +17,7 @@ import { checkHandoffPossible } from './run/handoff.js';
 import { noteMissingCredentials } from './run/login.js';
 import { maskSecrets } from './run/masks.js';
 import { runPipeline, type PipelineEnv } from './run/pipeline.js';
+import { registryTagLister } from './run/registry-tags.js';
 import { nodeArch } from './run/qemu.js';
 import { ExecRunner, processEnv } from './run/runner.js';
 import { checkSigningPossible } from './run/sign.js';
@@ -56,7 +57,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   noteMissingCredentials(plan, dockerConfig.config);
   const state = { ...loadState(), dockerConfig: dockerConfig.dir, instance };
   saveState(state);
-  const res = await runPipeline(plan, new ExecRunner(dockerConfig.env), savingHooks(state), pipelineEnv(env, workspace, instance));
+  const runner = new ExecRunner(dockerConfig.env);
+  const res = await runPipeline(plan, runner, savingHooks(state), {
+    ...pipelineEnv(env, workspace, instance),
+    registryTags: registryTagLister(dockerConfig.dir, runner)
+  });
   await reportRun(plan, res);
 }
 

@@ -113,7 +113,9 @@ describe('the dry run is the pipeline', () => {
       'buildx imagetools create --dry-run --tag=docker.io/example/tunnel:v2.3.1 ' +
         '--annotation=index:org.opencontainers.image.description=SSH tunnels in a container ' +
         '--annotation=index:org.opencontainers.image.source=https://github.com/example/tunnel --annotation=index:org.opencontainers.image.version=v2.3.1 ' +
-        `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT docker.io/example/tunnel@<D>`
+        `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT ` +
+        // The floating tags the release takes by the tag rules (plan/converge.ts).
+        '--annotation=index:io.github.go-docker-publish.floating=2.3 2 latest docker.io/example/tunnel@<D>'
     );
   });
 

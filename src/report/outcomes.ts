@@ -88,3 +88,11 @@ export function recordMerged(outcomes: ImageOutcome[], tested: Record<string, st
     o.tested = ids;
   });
 }
+
+/** Refs this run wrote and did not leave in place (run/converge.ts): out of the tags and the pushed refs. */
+export function recordNotLeft(outcomes: ImageOutcome[], pushedRefs: string[], notLeft: ReadonlySet<string>): void {
+  if (notLeft.size === 0) return;
+  for (const o of outcomes) o.tags = o.tags.filter((t) => !notLeft.has(t));
+  const kept = pushedRefs.filter((r) => !notLeft.has(r));
+  pushedRefs.splice(0, pushedRefs.length, ...kept);
+}

@@ -53,6 +53,10 @@ export class RecordingRunner implements Runner {
     return this.reads.git(args, opts);
   }
 
+  credentialHelper(helper: string, server: string): Promise<ExecResult> {
+    return this.reads.credentialHelper(helper, server);
+  }
+
   /** A push by digest reports a placeholder digest in its metadata file, as buildx reports the real one. */
   private build(args: string[]): ExecResult {
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);

@@ -1,5 +1,5 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build → smoke → push by digest + check → tags → sign; mode: platform hands the digests over
+// build → smoke → push by digest + check → tags (floating tags converge) → sign; mode: platform hands the digests over
 // instead of tagging, mode: merge is login → hand-off → check → tags → sign. Each phase is a file
 // of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
 // image passed, and no tag is created unless every image was pushed and every tested platform is,
@@ -13,7 +13,7 @@ import { handoffRecords } from '../plan/handoff.js';
 import { platformsOf } from '../plan/platforms.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
-import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke, recordTags } from '../report/outcomes.js';
+import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordNotLeft, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
@@ -23,8 +23,10 @@ import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
+import { convergeFloating } from './converge.js';
 import { checkTested, pushByDigest } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
+import type { TagLister } from './registry-tags.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
 import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
@@ -57,6 +59,8 @@ export interface PipelineEnv {
   workflowRun?: WorkflowRun;
   /** What a keyless signature's certificate names (GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF). */
   signRun?: SignRun;
+  /** The registries' tag lists, for the floating tags' check after writing them (absent: not checked). */
+  registryTags?: TagLister;
   /** A dry run: the runner records; phases word their log as what a real run would do. */
   dryRun?: boolean;
   /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
@@ -77,6 +81,8 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
     };
     const tagged = await tagAll(plan, sources, runner, hear, dryRun);
+    // Releases at once: floating tags this run wrote go on to the highest version present.
+    recordNotLeft(outcomes, pushedRefs, await convergeFloating(plan, tagged, runner, env.registryTags, { dryRun }));
     const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
     signatures.forEach((s, i) => {
       const o = outcomes[i];
