@@ -177,7 +177,7 @@ describe('native runners: platform runs, then a merge', () => {
       }
       expect(ok(platform)).toBe('');
       expect(cache.refused()).toEqual({ 'rate-limited': 1, 'not-ok': 2 });
-      expect(cache.entries().filter((k) => k.startsWith(handoff))).toEqual([]);
+      expect(cache.entries().filter((k) => k.startsWith(`${handoff}${runId}-`))).toEqual([]);
       expect(platform.stdout).toMatch(
         /::warning::The GitHub Actions cache did not take the hand-off record of linux\/amd64 \(the cache service refused to reserve the entry[^)]*\)[^\n]*it is in the registry instead/
       );
