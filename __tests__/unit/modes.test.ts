@@ -126,6 +126,10 @@ describe('checkRecords: what the merge job accepts', () => {
     expect(checkRecords(plan, { 'linux/amd64': amd, 'linux/arm64': arm }, run)).toEqual({
       sources: [[T_AMD, T_ARM], [W_AMD]],
       tested: [{ 'linux/amd64': 'sha256:1', 'linux/arm64': 'sha256:2' }, {}],
+      smoke: [
+        { image: 'ghcr.io/example/tunnel', platform: 'linux/amd64', status: 'passed', imageId: 'sha256:1' },
+        { image: 'ghcr.io/example/tunnel', platform: 'linux/arm64', status: 'passed', imageId: 'sha256:2' }
+      ],
       problems: []
     });
   });
@@ -213,7 +217,14 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     ]);
     expect(JSON.parse(cache.entries[1]?.content ?? '{}')).toEqual(
       record('linux/arm64', [
-        { name: 'ghcr.io/example/tunnel', source: `ghcr.io/example/tunnel@${DIGEST(2)}`, smoke: 'passed', tested: DIGEST(6) }
+        {
+          name: 'ghcr.io/example/tunnel',
+          source: `ghcr.io/example/tunnel@${DIGEST(2)}`,
+          smoke: 'passed',
+          tested: DIGEST(6),
+          passedBy: 'exited with code 0',
+          exitCode: 0
+        }
       ])
     );
 
