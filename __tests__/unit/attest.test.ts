@@ -347,10 +347,8 @@ describe('attesting in a publish run, with a fake engine', () => {
       }
     ]);
     // No sign mode: nothing through cosign but the read-back of what GitHub's attestations pushed (GitHub's own Sigstore: found, not verified).
-    expect(r.calls.filter((c) => c[0] === 'cosign').map((c) => c.slice(1, 3).join(' '))).toEqual(
-      Array(6)
-        .fill(null)
-        .map((_, i) => `download attestation`)
+    expect(r.calls.filter((c) => c[0] === 'cosign').map((c) => `${c.slice(1, 3).join(' ')} ${c.at(-1)}`)).toEqual(
+      repositories.flatMap((repo) => [9, 9, 5].map((n) => `download attestation ${repo}@${DIGEST(n)}`))
     );
   });
 
