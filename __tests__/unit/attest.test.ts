@@ -19,6 +19,7 @@ import {
   SLSA_PROVENANCE_TYPE,
   verifierFor
 } from '../../src/plan/verify.js';
+import { describePlan } from '../../src/report/plan-text.js';
 import { checkAttestingPossible } from '../../src/run/attest.js';
 import type { GithubAttestation } from '../../src/run/github-attest.js';
 import { runPipeline } from '../../src/run/pipeline.js';
@@ -353,11 +354,23 @@ describe('attesting in a publish run, with a fake engine', () => {
   });
 
   it('the dry run records the attestations in their place, after the signatures', async () => {
-    const { calls, result } = await recordedCommands(plan({ sign: 'keyless', attest: 'github', 'github-token': 't' }));
+    const p = plan({ sign: 'keyless', attest: 'github', 'github-token': 't' });
+    const { calls, result } = await recordedCommands(p);
     expect(result.error).toBeUndefined();
     const kinds = calls.filter((c) => c[0] === 'cosign' || c[0] === '@actions/attest').map((c) => `${c[0]} ${c[1]}`);
     expect(kinds.slice(0, 4)).toEqual(['cosign sign', 'cosign sign', 'cosign attest', 'cosign attest']);
     expect(kinds).toContain(`@actions/attest ${SLSA_PROVENANCE_TYPE}`);
     expect(kinds.indexOf(`@actions/attest ${TEST_RESULT_TYPE}`)).toBeLessThan(kinds.indexOf('cosign verify'));
+    // The dry run's print: GitHub's attestations as what they are, not as docker commands.
+    expect(describePlan(p, calls).split('\n')).toEqual(
+      expect.arrayContaining([
+        `  @actions/attest ${SLSA_PROVENANCE_TYPE} 'ghcr.io/example/tunnel@<index digest>'`,
+        expect.stringMatching(
+          new RegExp(
+            `^  cosign verify-attestation --certificate-identity=\\S+ --certificate-oidc-issuer=\\S+ --type=${TEST_RESULT_TYPE} 'ghcr.io/example/tunnel@<index digest>'$`
+          )
+        )
+      ])
+    );
   });
 });
