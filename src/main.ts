@@ -10,7 +10,7 @@ import { buildPlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { reportRun } from './report/index.js';
 import { checkDockerfiles } from './run/check.js';
-import { createDockerConfig } from './run/docker-config.js';
+import { createDockerConfig, readUserConfig } from './run/docker-config.js';
 import { dryRun } from './run/dry-run.js';
 import { actionsCache } from './run/actions-cache.js';
 import { checkHandoffPossible } from './run/handoff.js';
@@ -20,6 +20,8 @@ import { runPipeline, type PipelineEnv } from './run/pipeline.js';
 import { registryTagLister } from './run/registry-tags.js';
 import { nodeArch } from './run/qemu.js';
 import { ExecRunner, processEnv } from './run/runner.js';
+import { checkAttestingPossible } from './run/attest.js';
+import { githubAttester } from './run/github-attest.js';
 import { checkSigningPossible } from './run/sign.js';
 import { jobInstance, loadState, saveState, savingHooks } from './run/state.js';
 
@@ -40,6 +42,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const n of plan.notices) core.notice(n);
     if (plan.mode !== 'publish' && plan.push && !dry) checkHandoffPossible(plan.mode, env, actionsCache);
     if (plan.push && !dry) await checkSigningPossible(plan, env, userRunner);
+    if (plan.push && !dry) checkAttestingPossible(plan, env);
     checkDockerfiles(plan, workspace);
   } catch (e) {
     core.setFailed((e as Error).message);
@@ -58,9 +61,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const state = { ...loadState(), dockerConfig: dockerConfig.dir, instance };
   saveState(state);
   const runner = new ExecRunner(dockerConfig.env);
+  const github = plan.attest.github ? githubAttester(plan.attest.github, plan.registries, readUserConfig(env)) : undefined;
   const res = await runPipeline(plan, runner, savingHooks(state), {
     ...pipelineEnv(env, workspace, instance),
-    registryTags: registryTagLister(dockerConfig.dir, runner)
+    registryTags: registryTagLister(dockerConfig.dir, runner),
+    ...(github ? { githubAttester: github } : {})
   });
   await reportRun(plan, res);
 }
@@ -73,6 +78,12 @@ function pipelineEnv(env: NodeJS.ProcessEnv, workspace: string, instance: string
     tempDir: env.RUNNER_TEMP,
     workspace,
     workflowRun: { id: env.GITHUB_RUN_ID ?? '', attempt: env.GITHUB_RUN_ATTEMPT || '1', sha: env.GITHUB_SHA ?? '' },
-    signRun: { serverUrl: env.GITHUB_SERVER_URL || 'https://github.com', workflowRef: env.GITHUB_WORKFLOW_REF ?? '' }
+    signRun: {
+      serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
+      workflowRef: env.GITHUB_WORKFLOW_REF ?? '',
+      repository: env.GITHUB_REPOSITORY ?? '',
+      runId: env.GITHUB_RUN_ID ?? '',
+      runAttempt: env.GITHUB_RUN_ATTEMPT || '1'
+    }
   };
 }

@@ -64,7 +64,7 @@ const normalized = (calls: string[][]): string[] =>
     .map((c) =>
       c
         .join(' ')
-        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<index digest>|<image ID>/g, '<D>')
+        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<index digest>|<image ID>|<[\w/]+ manifest digest>/g, '<D>')
         .replace(/\/[^\s=,]*gdp-(run|unit|dry)-[^/\s]+\//g, '<tmp>/')
         .replace(/gdp-smoke-[\w-]+/g, '<container>')
     );

@@ -136,6 +136,7 @@ describe('the dry run of a split build', () => {
       builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }],
       mode: 'publish',
       sign: { mode: 'false' },
+      attest: { smoke: false, github: false },
       provenance: 'min',
       sbom: false
     } as unknown as Plan;

@@ -382,6 +382,7 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   mode: 'publish',
   handoffScope: '0123456789ab',
   sign: { mode: 'false' },
+  attest: { smoke: false, github: false },
   provenance: 'min',
   sbom: false,
   buildSecrets: [],
@@ -619,7 +620,8 @@ describe('job summary', () => {
       'Go cache',
       'Pushed',
       'Attestations',
-      'Signed'
+      'Signed',
+      'Attested'
     ]);
     expect(Object.fromEntries(rows)).toMatchObject({
       Size: 'linux/amd64: 2.50 MB',

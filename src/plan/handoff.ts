@@ -9,6 +9,7 @@
 // has no record of that platform.
 import { createHash } from 'node:crypto';
 import { platformsOf } from './platforms.js';
+import type { SmokeEvidence } from './test-result.js';
 import type { Plan } from './types.js';
 
 /** What one platform run leaves for the merge job, per platform. */
@@ -29,6 +30,10 @@ export interface HandoffImage {
   smoke: 'passed' | 'skipped';
   /** The engine's ID of the image that ran the smoke test, which the platform run checked against the registry. */
   tested?: string;
+  /** How its smoke test passed, for the merge's smoke-test attestation. */
+  passedBy?: string;
+  exitCode?: number;
+  health?: string;
 }
 
 /** Which set of images the records belong to: two matrix + merge pairs in one workflow never mix. */
@@ -63,10 +68,16 @@ export function checkRecords(
   plan: Plan,
   records: Record<string, HandoffRecord | undefined>,
   run: { id: string; sha: string }
-): { sources: string[][]; tested: Record<string, string>[]; problems: string[] } {
+): {
+  sources: string[][];
+  tested: Record<string, string>[];
+  smoke: (SmokeEvidence & { image: string; status: string })[];
+  problems: string[];
+} {
   const problems: string[] = [];
   const sources: string[][] = [];
   const tested: Record<string, string>[] = [];
+  const smoke: (SmokeEvidence & { image: string; status: string })[] = [];
   for (const img of plan.images) {
     const mine: string[] = [];
     const ids: Record<string, string> = {};
@@ -102,11 +113,20 @@ export function checkRecords(
       }
       if (!mine.includes(got.source)) mine.push(got.source);
       if (got.tested) ids[platform] = got.tested;
+      if (got.smoke === 'passed') {
+        const { tested: imageId, passedBy, exitCode, health } = got;
+        smoke.push({ image: img.name, platform, status: 'passed', ...defined({ imageId, passedBy, exitCode, health }) });
+      }
     }
     sources.push(mine);
     tested.push(ids);
   }
-  return { sources, tested, problems };
+  return { sources, tested, smoke, problems };
+}
+
+/** The fields of `o` that are set. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Parses a record file; undefined when it is not one. */
@@ -124,7 +144,7 @@ export function parseRecord(text: string): HandoffRecord | undefined {
 export function handoffRecords(
   plan: Plan,
   sources: string[][],
-  smoke: { image: string; platform: string; status: string; imageId?: string }[],
+  smoke: ({ image: string; platform: string; status: string; imageId?: string } & SmokeEvidence)[],
   run: { id: string; sha: string }
 ): HandoffRecord[] {
   return platformsOf(plan.images).map((platform) => ({
@@ -137,8 +157,10 @@ export function handoffRecords(
       const source = sources[i]?.[0];
       if (!img.platforms.includes(platform) || !source) return [];
       const t = smoke.find((s) => s.image === img.name && s.platform === platform);
-      if (t?.status === 'passed')
-        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}) }];
+      if (t?.status === 'passed') {
+        const how = defined({ passedBy: t.passedBy, exitCode: t.exitCode, health: t.health });
+        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}), ...how }];
+      }
       return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
     })
   }));

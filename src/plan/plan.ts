@@ -96,9 +96,23 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
     mode: inputs.mode,
     handoffScope: handoff,
     sign: inputs.sign,
+    attest: attestSpec(inputs, ctx),
     provenance: inputs.provenance,
     sbom: inputs.sbom,
     ...buildSecrets(inputs)
+  };
+}
+
+/**
+ * What the run attests. The Sigstore instance of GitHub's attestations is the one @actions/attest
+ * picks by itself: Sigstore's public-good instance (Rekor) for a public repository, GitHub's own
+ * (a timestamp authority, no public log) otherwise; chosen here so that the read-back knows it.
+ */
+function attestSpec(inputs: Inputs, ctx: EventContext): Plan['attest'] {
+  const visibility = (ctx.payload.repository as { visibility?: unknown } | undefined)?.visibility;
+  return {
+    smoke: inputs.attest.smoke,
+    github: inputs.attest.github ? { token: inputs.attest.token, sigstore: visibility === 'public' ? 'public-good' : 'github' } : false
   };
 }
 

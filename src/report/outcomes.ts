@@ -1,4 +1,5 @@
-// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
+// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature,
+// attestations):
 // the one record the outputs and the job summary are written from.
 import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import type { Plan } from '../plan/types.js';
@@ -19,6 +20,8 @@ export interface ImageOutcome {
   goCache?: string;
   /** The index digest signed with cosign, and per repository the command that verifies it. */
   signature?: { digest: string; verify: string[] };
+  /** The attestations made after signing (smoke-test statement, GitHub's), each with its digests and verify commands. */
+  attestations?: { predicateType: string; by: 'cosign' | 'github'; digests: string[]; verify: string[] }[];
 }
 
 export function planOutcomes(plan: Plan): ImageOutcome[] {

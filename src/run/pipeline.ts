@@ -1,6 +1,7 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build → smoke → push by digest + check → tags (floating tags converge) → sign; mode: platform hands the digests over
-// instead of tagging, mode: merge is login → hand-off → check → tags → sign. Each phase is a file
+// build → smoke → push by digest + check → tags (floating tags converge) → sign → attest →
+// read-back; mode: platform hands the digests over instead of tagging, mode: merge is login →
+// hand-off → check → tags → sign → attest → read-back. Each phase is a file
 // of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
 // image passed, and no tag is created unless every image was pushed and every tested platform is,
 // in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
@@ -15,6 +16,7 @@ import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
 import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordNotLeft, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
+import { attestImages, type ImageSmoke } from './attest.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
 import { actionsCache, type CacheStore } from './actions-cache.js';
@@ -26,6 +28,8 @@ import { setupNodes } from './nodes.js';
 import { convergeFloating } from './converge.js';
 import { checkTested, pushByDigest } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
+import type { GithubAttester } from './github-attest.js';
+import { readBack } from './read-back.js';
 import type { TagLister } from './registry-tags.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
@@ -65,6 +69,8 @@ export interface PipelineEnv {
   dryRun?: boolean;
   /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
   smokeProbe?: SmokeProbe;
+  /** attest: github: @actions/attest in-process (run/github-attest.ts; a dry run records instead). */
+  githubAttester?: GithubAttester;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -74,8 +80,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const outcomes = planOutcomes(plan);
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
-  // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
-  const tagAndSign = async (sources: string[][]): Promise<void> => {
+  // Every tag of every image from what was pushed by digest, then the signatures, the attestations
+  // and their read-back: publish and merge.
+  const tagAndSign = async (sources: string[][], smoke: ImageSmoke[]): Promise<void> => {
     const hear = {
       pushed: (ref: string) => void pushedRefs.push(ref),
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
@@ -88,6 +95,13 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       const o = outcomes[i];
       if (s && o) o.signature = s;
     });
+    const evidence = { tmp, run: signRun(env), pushedRefs, github: env.githubAttester, dryRun };
+    const attested = await attestImages(plan, tagged, smoke, runner, evidence);
+    attested.forEach((a, i) => {
+      const o = outcomes[i];
+      if (a.length > 0 && o) o.attestations = a;
+    });
+    await readBack(plan, tagged, attested, runner, evidence);
   };
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
@@ -97,7 +111,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.push) {
         const merged = await mergePlatforms(plan, runner, store, workflowRun(env));
         recordMerged(outcomes, merged.tested);
-        await tagAndSign(merged.sources);
+        await tagAndSign(merged.sources, merged.smoke);
       } else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
@@ -144,7 +158,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
         const run = workflowRun(env);
         await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner);
         recordHandedOff(outcomes, sources);
-      } else await tagAndSign(sources);
+      } else await tagAndSign(sources, smoke);
     }
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';
