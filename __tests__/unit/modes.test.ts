@@ -9,7 +9,7 @@ import { readInputs } from '../../src/inputs/index.js';
 import { checkRecords, handoffKey, handoffPrefix, handoffRecords, handoffScope, type HandoffRecord } from '../../src/plan/handoff.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import type { Inputs } from '../../src/plan/types.js';
-import type { CacheStore } from '../../src/run/go-cache.js';
+import type { CacheStore, SaveResult } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
@@ -172,10 +172,10 @@ class FakeCache implements CacheStore {
   available(): boolean {
     return true;
   }
-  async save(paths: string[], key: string): Promise<boolean> {
-    if (this.entries.some((e) => e.key === key)) return false;
+  async save(paths: string[], key: string): Promise<SaveResult> {
+    if (this.entries.some((e) => e.key === key)) return { saved: false, refusal: { kind: 'exists', detail: `${key} exists` } };
     this.entries.push({ key, content: readFileSync(join(expand(paths[0] ?? ''), 'record.json'), 'utf8') });
-    return true;
+    return { saved: true };
   }
   async restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined> {
     const hit =

@@ -29,6 +29,7 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   platforms: ['linux/amd64', 'linux/arm64'],
   buildArgs: { VERSION: 'v2.3.1' },
   labels: { 'org.opencontainers.image.version': 'v2.3.1' },
+  annotations: { 'org.opencontainers.image.version': 'v2.3.1' },
   smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } },
   cacheScope: 'ghcr.io-example-tunnel',
   ...over

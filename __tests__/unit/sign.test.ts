@@ -144,7 +144,7 @@ describe('signing in a publish run, with a fake engine', () => {
     const res = await runPipeline(plan({ sign: 'keyless', mode: 'platform' }), r, hooks, {
       ...env,
       workflowRun: { id: '5', attempt: '1', sha: SHA },
-      cacheStore: { available: () => true, restore: async () => undefined, save: async () => true }
+      cacheStore: { available: () => true, restore: async () => undefined, save: async () => ({ saved: true }) }
     });
     expect(res.error).toBeUndefined();
     expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([]);

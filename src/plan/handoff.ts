@@ -2,7 +2,11 @@
 // (mode: merge), with no artifact step and no digest plumbing in the user's workflow. Each
 // platform run saves one small record per platform it built in the run's GitHub Actions cache,
 // under a key made of the workflow run, the set of images and the platform; the merge job restores
-// the newest record per platform (a re-run job writes a new attempt) and checks it.
+// the newest record per platform (a re-run job writes a new attempt) and checks it. When the cache
+// does not take a record (a rate limit, its cap), the record goes to the registry instead, with
+// the image: an index of the pushed digest tagged gdp-handoff-<run>-<scope>-<platform> in the
+// image's first repository, the record in an annotation; the merge reads it there when the cache
+// has no record of that platform.
 import { createHash } from 'node:crypto';
 import { platformsOf } from './platforms.js';
 import type { SmokeEvidence } from './test-result.js';
@@ -82,7 +86,7 @@ export function checkRecords(
       const where = `image ${img.name}, platform ${platform}`;
       if (!rec) {
         problems.push(
-          `${where}: no platform run of this workflow run pushed it (its job failed, for example its smoke test, or did not run)`
+          `${where}: no platform run of this workflow run pushed it (no record of it in the Actions cache nor in the registry: its job failed, for example its smoke test, or did not run)`
         );
         continue;
       }
@@ -160,4 +164,45 @@ export function handoffRecords(
       return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
     })
   }));
+}
+
+/** Tries of a hand-off save the cache service refuses for a while (a rate limit, a busy reservation). */
+export const HANDOFF_TRIES = 3;
+
+/** The key of try `n` (1-based) of a record: a try after a half-done one must not meet its reservation. */
+export function handoffTryKey(key: string, n: number): string {
+  return n === 1 ? key : `${key}.${n}`;
+}
+
+/** How long to wait before try `n + 1`: the service's Retry-After (30 s at most), else 2 s, 4 s, … */
+export function handoffRetryDelayMs(retryAfterSeconds: number | undefined, n: number): number {
+  if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) return Math.min(retryAfterSeconds, 30) * 1000;
+  return 2000 * 2 ** (n - 1);
+}
+
+/** The index annotation that holds the record in the registry. */
+export const HANDOFF_ANNOTATION = 'io.github.go-docker-publish.handoff';
+
+/** The tag of one image's record of one platform in its first repository. */
+export function handoffTag(runId: string, scope: string, platform: string): string {
+  return `gdp-handoff-${runId}-${scope}-${slug(platform)}`;
+}
+
+/** One image's part of a record, as the annotation holds it (the record with that image alone). */
+export function registryRecord(rec: HandoffRecord, image: HandoffImage): string {
+  return JSON.stringify({ ...rec, images: [image] });
+}
+
+/**
+ * The record of a platform from what the registry holds for each image (the annotations of each
+ * image's hand-off index; undefined where there was none): undefined when no image has one.
+ */
+export function recordFromRegistry(platform: string, annotations: (Record<string, string> | undefined)[]): HandoffRecord | undefined {
+  const parts = annotations.flatMap((a) => {
+    const r = a?.[HANDOFF_ANNOTATION] === undefined ? undefined : parseRecord(a[HANDOFF_ANNOTATION]);
+    return r && r.platform === platform ? [r] : [];
+  });
+  const [first] = parts;
+  if (!first) return undefined;
+  return { ...first, images: parts.flatMap((p) => (p.run === first.run && p.sha === first.sha ? p.images : [])) };
 }

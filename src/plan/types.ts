@@ -162,6 +162,8 @@ export interface PlannedImage {
   platforms: string[];
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** On the index every tag names: the OCI annotations from the labels, and the floating tags the release takes (plan/converge.ts). */
+  annotations: Record<string, string>;
   smoke: SmokeSpec;
   cacheScope: string;
   /** What the Dockerfile check found (src/plan/check.ts); absent in a plan made without reading it. */

@@ -12,7 +12,7 @@ import { HANDOFF_PATH } from '../plan/handoff.js';
 import type { Plan } from '../plan/types.js';
 import { setOutputs } from '../report/outputs.js';
 import { describePlan } from '../report/plan-text.js';
-import type { CacheStore } from './go-cache.js';
+import type { CacheStore } from './actions-cache.js';
 import type { GithubAttester } from './github-attest.js';
 import { runPipeline, type PipelineEnv, type PipelineHooks } from './pipeline.js';
 import type { ExecOptions, ExecResult, Runner } from './runner.js';
@@ -55,6 +55,10 @@ export class RecordingRunner implements Runner {
     return this.reads.git(args, opts);
   }
 
+  credentialHelper(helper: string, server: string): Promise<ExecResult> {
+    return this.reads.credentialHelper(helper, server);
+  }
+
   /** A push by digest reports a placeholder digest in its metadata file, as buildx reports the real one. */
   private build(args: string[]): ExecResult {
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
@@ -79,7 +83,7 @@ export function readOnlyStore(store: CacheStore): CacheStore {
   return {
     available: () => store.available(),
     restore: (paths, key, restoreKeys) => store.restore(paths, key, restoreKeys, paths[0] !== HANDOFF_PATH),
-    save: () => Promise.resolve(true)
+    save: () => Promise.resolve({ saved: true })
   };
 }
 
