@@ -40,6 +40,7 @@ export interface GoBuildStep {
 /** Go commands that read or fill the module cache. */
 const GO_MODULES = /(?:^|[\s;&|(`'"/])(?:xx-)?go\s+(?:build|install|get|run|test|vet|list|generate|mod|work)\b/;
 const SAFE_PATH = /^\/[A-Za-z0-9._/@+-]*$/;
+const READS_SECRET = 'the step reads a secret, and private modules stay out of a cache other builds share';
 
 const label = (report: DockerfileReport, i: number): string => {
   const s = report.stages[i];
@@ -130,8 +131,7 @@ export function goBuildSteps(text: string, report: DockerfileReport, pathsOf: (s
             GO_MODULES.test(r.command) &&
             ![...r.mounts.map((m) => m.target), ...(added.get(r.line) ?? [])].includes(paths.gomodcache)
         );
-      if (run.secrets.length > 0)
-        step.noModuleCache = 'the step reads a secret, and private modules stay out of a cache other builds share';
+      if (run.secrets.length > 0) step.noModuleCache = READS_SECRET;
       else if (earlier) step.noModuleCache = `line ${earlier.line} runs go without it, so the modules are in that layer`;
       else step.flags.push(mountFlag(paths.gomodcache, paths));
       // What is copied out of this stage or one FROM it carries this stage's files.
@@ -139,15 +139,13 @@ export function goBuildSteps(text: string, report: DockerfileReport, pathsOf: (s
         .filter(([j]) => chainOf(report.stages, j).includes(i))
         .flatMap(([, cs]) => cs)
         .find((c) => covers(c.path, paths.gocache) || covers(c.path, paths.gomodcache));
-      if (image.has(i))
-        step.kept = `${label(report, i)} is part of the image, which a cache mount would change (its caches would leave it)`;
-      else if (typeof known === 'string') step.kept = known;
-      else if (copied) step.kept = `line ${copied.line} copies ${copied.path} out of it, which would then lack the caches`;
-      else
-        added.set(
-          run.line,
-          step.flags.map((f) => /target=([^,]+)/.exec(f)?.[1] ?? '')
-        );
+      const kept = image.has(i)
+        ? `${label(report, i)} is part of the image, which a cache mount would change (its caches would leave it)`
+        : typeof known === 'string'
+          ? known
+          : copied && `line ${copied.line} copies ${copied.path} out of it, which would then lack the caches`;
+      if (kept) step.kept = kept;
+      else added.set(run.line, [paths.gocache, ...(step.noModuleCache ? [] : [paths.gomodcache])]);
       steps.push(step);
     }
   }
