@@ -173,6 +173,7 @@ describe('the derived Dockerfile', () => {
     );
     expect(derive(copies('COPY --from=build / /')).steps[0]?.kept).toMatch(/^line 4 copies \/ out of it/);
     expect(derive(copies('COPY --from=0 /go/* /go/')).steps[0]?.kept).toMatch(/^line 4 copies \/go\/\* out of it/);
+    expect(derive(copies('COPY --from=build /root/.c* /x/')).steps[0]?.kept).toMatch(/^line 4 copies \/root\/\.c\* out of it/);
     expect(derive(copies('RUN --mount=type=bind,from=build,target=/b cp /b/root/app /app')).steps[0]?.kept).toMatch(/copies \/ out/);
     // What only names the binary leaves the caches behind: the mounts are added.
     expect(derive(copies('COPY --from=build /root/app /app')).steps[0]?.kept).toBeUndefined();
