@@ -5,11 +5,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { applyChecks } from '../../src/plan/check.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import { describePlan } from '../../src/report/plan-text.js';
+import { checkDockerfiles } from '../../src/run/check.js';
 import { deriveDockerfiles } from '../../src/run/derived-dockerfile.js';
 import type { ExecResult } from '../../src/run/runner.js';
 import { recordedCommands } from '../support/dry-run.js';
@@ -135,6 +136,29 @@ describe('the derived Dockerfile phase', () => {
       '--mount=type=cache,target=/home/u/.cache/go-build,uid=1000,gid=1000',
       '--mount=type=cache,target=/home/u/go/pkg/mod,uid=1000,gid=1000'
     ]);
+  });
+});
+
+describe('the annotation of a go build with no cache mount', () => {
+  /** What checkDockerfiles writes to the log. */
+  const logOf = (plan: Plan, workspace: string): string => {
+    let out = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+    try {
+      checkDockerfiles(plan, workspace);
+    } finally {
+      spy.mockRestore();
+    }
+    return out;
+  };
+
+  it('comes from the derived Dockerfile phase (which knows the paths) with go-cache: auto, from the check with go-cache: false', () => {
+    const auto = setup({ Dockerfile: PLAIN });
+    expect(logOf(auto.plan, auto.workspace)).not.toContain('go-cache-mount-missing');
+    const off = setup({ Dockerfile: PLAIN }, { goCache: 'false' });
+    expect(logOf(off.plan, off.workspace)).toMatch(
+      /::notice title=Dockerfile check \(go-cache-mount-missing\),file=Dockerfile,line=5::ghcr.io\/example\/app0: Dockerfile:5: stage "build" runs go build/
+    );
   });
 });
 
