@@ -1,8 +1,8 @@
 // The Dockerfile check applied to the plan: per image, what its Dockerfile means for this run
 // (warnings with line numbers, where QEMU is needed, Go compiles under emulation, Go cache mounts,
-// the Go cache mounts a go build lacks (derived-dockerfile.ts), what private modules need) and the GOMAXPROCS build arg for a Go compile that runs under QEMU.
-// No I/O (the caller reads the files); applyChecks writes each image's check into the plan it is
-// given, before the plan runs.
+// the Go cache mounts a go build lacks (derived-dockerfile.ts), what private modules need) and the
+// GOMAXPROCS build arg for a Go compile that runs under QEMU. No I/O (the caller reads the files);
+// applyChecks writes each image's check into the plan it is given, before the plan runs.
 import { goBuildSteps, goCacheFindings, GOLANG_IMAGE_PATHS, GOLANG_PATHS_NOTE } from './derived-dockerfile.js';
 import { analyseDockerfile, platformsExecuted, type DockerfileReport } from './dockerfile.js';
 import { usableMounts } from './go-cache.js';
