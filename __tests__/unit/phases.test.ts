@@ -618,6 +618,7 @@ describe('job summary', () => {
       'Build time',
       'Cache',
       'Go cache',
+      'Go cache mounts added',
       'Pushed',
       'Attestations',
       'Signed',

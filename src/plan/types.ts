@@ -168,6 +168,8 @@ export interface PlannedImage {
   cacheScope: string;
   /** What the Dockerfile check found (src/plan/check.ts); absent in a plan made without reading it. */
   check?: DockerfileCheck;
+  /** The Dockerfile the build reads when the Go cache mounts were added to a copy (run/derived-dockerfile.ts), and what was added on which line. */
+  derived?: { file: string; added: { line: number; flags: string[] }[] };
 }
 
 /** What an image's Dockerfile means for the run: warnings, emulation, Go caches. */

@@ -18,6 +18,8 @@ export interface ImageOutcome {
   buildSeconds?: number;
   cache?: string;
   goCache?: string;
+  /** The Go cache mounts the derived Dockerfile added, per line (run/derived-dockerfile.ts). */
+  derived?: string;
   /** The index digest signed with cosign, and per repository the command that verifies it. */
   signature?: { digest: string; verify: string[] };
   /** The attestations made after signing (smoke-test statement, GitHub's), each with its digests and verify commands. */

@@ -1,5 +1,6 @@
-// The dry run's print: the plan (tags, labels, build args, the Dockerfile check, smoke tests) and
-// every command the pipeline recorded, as a person reads them in the log.
+// The dry run's print: the plan (tags, labels, build args, the Dockerfile check, the derived
+// Dockerfile and what it adds, smoke tests) and every command the pipeline recorded, as a person
+// reads them in the log.
 import { waitsFor } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
 
@@ -24,6 +25,12 @@ export function describePlan(plan: Plan, commands: string[][]): string {
         ...img.check.findings.map((f) => `    line ${f.line} (${f.severity}): ${f.message}`),
         `  RUN steps execute on: ${img.check.executes.join(', ') || '(none)'}`,
         `  Go cache mounts: ${img.check.goCache ? img.check.goCache.mounts.map((m) => m.target).join(', ') : '(none)'}`
+      );
+    }
+    if (img.derived) {
+      lines.push(
+        `  derived Dockerfile (the build's --file): ${img.derived.file}`,
+        ...img.derived.added.map((a) => `    line ${a.line}: added ${a.flags.join(' ')}`)
       );
     }
     const smoke = img.smoke;

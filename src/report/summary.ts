@@ -58,6 +58,7 @@ export function summaryRows(
     ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
     ['Cache', esc(img.cache ?? '')],
     ['Go cache', esc(img.goCache ?? 'no cache mounts')],
+    ['Go cache mounts added', img.derived ? `derived Dockerfile: ${esc(img.derived)}` : 'none (the Dockerfile as written)'],
     ['Pushed', pushed ? 'yes' : 'no'],
     ['Attestations', pushed ? esc(attested) : ''],
     [

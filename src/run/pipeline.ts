@@ -5,6 +5,7 @@
 // of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
 // image passed, and no tag is created unless every image was pushed and every tested platform is,
 // in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
+// Between the builder and the Go cache restore: the derived Dockerfiles (run/derived-dockerfile.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import type { RunResult } from '../report/index.js';
 import { attestImages, type ImageSmoke } from './attest.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
+import { deriveDockerfiles } from './derived-dockerfile.js';
 import { actionsCache, type CacheStore } from './actions-cache.js';
 import { restoreGoCaches, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
@@ -126,8 +128,14 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
+    const workspace = env.workspace ?? process.cwd();
+    const derived = await deriveDockerfiles(plan, runnerBuilder.name, runner, { tmp, workspace, dryRun });
+    derived.forEach((d, i) => {
+      const o = outcomes[i];
+      if (d !== undefined && o) o.derived = d;
+    });
     const goCaches = await restoreGoCaches(plan, runnerBuilder.name, runner, store, {
-      workspace: env.workspace ?? process.cwd(),
+      workspace,
       runId: env.runId,
       ready: (entry) => hooks.goCacheReady?.(entry)
     });
