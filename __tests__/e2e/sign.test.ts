@@ -1,8 +1,8 @@
 // Signing end to end, offline: a cosign key pair made here, a release published to the test
 // registry with sign: key and no transparency log (no Sigstore service can be reached), then
 // `cosign verify` against the registry: it succeeds for the index digest the run signed, and fails
-// for an image the run did not sign and for another key. Keyless signing is unit-tested only
-// (sign.test.ts). Signing does not depend on the image store: this suite runs once.
+// for an image the run did not sign and for another key. Keyless signing, against a Sigstore
+// stand-in: keyless.test.ts. Signing does not depend on the image store: this suite runs once.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,13 +29,14 @@ function keyPair(password: string): string {
   return dir;
 }
 
-/** cosign verify with the test's registry logins; its exit status and output. */
-function verify(ref: string, pub: string): { status: number | null; out: string } {
+/** cosign verify with the test's registry logins; its exit status, output, and the cause it gives (its `Error:` line). */
+function verify(ref: string, pub: string): { status: number | null; out: string; error: string } {
   const r = spawnSync('cosign', ['verify', `--key=${pub}`, '--insecure-ignore-tlog', '--allow-http-registry', ref], {
     env: { ...process.env, DOCKER_CONFIG: TEST_DOCKER_CONFIG },
     encoding: 'utf8'
   });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  const out = `${r.stdout}${r.stderr}`;
+  return { status: r.status, out, error: out.split('\n').find((l) => l.startsWith('Error: ')) ?? '' };
 }
 
 describe('signing with a key (offline, no transparency log)', () => {
@@ -70,7 +71,10 @@ describe('signing with a key (offline, no transparency log)', () => {
 
   it('publishes, then signs the index digest the tags hold, and reports how to verify it', async () => {
     expect(run.status === 0 ? '' : run.stdout.split('\n').slice(-25).join('\n')).toBe('');
-    expect(await listTags(`${ns}/server`)).toEqual(expect.arrayContaining(['latest', 'v2.3.1']));
+    // The signature is in the registry, for the index digest: the test registry has no referrers
+    // API, so cosign 3 stores it under the referrers tag schema's tag, sha256-<hex of the digest>.
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await listTags(`${ns}/server`)).toEqual(['latest', `sha256-${digest.slice('sha256:'.length)}`, 'v2.3.1']);
     expect(run.stdout).toContain(`Signed ${repo}@${digest} (with the key)`);
     const [img] = JSON.parse(run.outputs.images ?? '[]') as { signature?: { digest: string; verify: string[] } }[];
     expect(img?.signature).toEqual({
@@ -86,12 +90,18 @@ describe('signing with a key (offline, no transparency log)', () => {
     expect(v.status).toBe(0);
   });
 
-  it('and fails for an image the run did not sign (the platform manifest), and for another key', async () => {
+  it('and fails, each for its reason: an image the run did not sign (the platform manifest: no signatures) and another key (no signature verifies)', async () => {
     const amd64 = (await platformManifests(`${ns}/server`, 'v2.3.1'))['linux/amd64'];
     expect(amd64).toMatch(/^sha256:/);
-    expect(verify(`${repo}@${amd64}`, join(keys, 'cosign.pub')).status).not.toBe(0);
+    // Each fails for its own reason, not any: a wrong flag or an unreachable registry fails too (exit 1, another cause).
+    // The platform manifest has no signature at all: cosign's exit code 10 ("no signature").
+    const unsigned = verify(`${repo}@${amd64}`, join(keys, 'cosign.pub'));
+    expect([unsigned.status, unsigned.error]).toEqual([10, 'Error: no signatures found']);
+    // The index is signed, by another key: the signature is found and does not verify.
     const other = keyPair('another-password');
-    expect(verify(`${repo}@${digest}`, join(other, 'cosign.pub')).status).not.toBe(0);
+    const mismatch = verify(`${repo}@${digest}`, join(other, 'cosign.pub'));
+    expect(mismatch.status).toBe(1);
+    expect(mismatch.error).toMatch(/failed to verify signature: .*accepted signatures do not match threshold, Found: 0, Expected 1$/);
   });
 
   it('the key and its password reach no log line except the masks; the provenance attestation is in the index', async () => {
