@@ -1,5 +1,7 @@
 // The Dockerfile check, before anything runs: each image's Dockerfile is read from the workspace
-// and checked (plan/check.ts, pure); findings go to the log as annotations on the Dockerfile line.
+// and checked (plan/check.ts, no I/O: it writes each image's check, and a GOMAXPROCS build arg
+// where Go compiles under QEMU, into the plan); findings go to the log as annotations on the
+// Dockerfile line.
 // A Dockerfile the check cannot read is a warning (BuildKit has the last word), never a failed run.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
