@@ -1,8 +1,8 @@
 // Registry faults, injected by a proxy in front of the real local registry (the action sees the
 // proxy's 127.0.0.1:<port> as the registry; Docker, BuildKit and buildx talk plain HTTP to
 // 127.0.0.0/8): 429/503 for a while, 503 for good, a registry that goes away mid-run, and two runs
-// pushing at once. What is
-// asserted is read back from the registry itself (localhost:5151), not from the action's word.
+// pushing at once. What is asserted is read back from the registry itself (localhost:5151) and
+// from the requests the proxy saw, not from the action's word.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { startFaultProxy, type FaultProxy, type SeenRequest } from '../support/fault-proxy.js';
 import { listTags, localPublishInputs, registryGet, runAction, uniqueRepo, type ActionRun } from './harness.js';

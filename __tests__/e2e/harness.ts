@@ -1,6 +1,7 @@
 // Runs the bundled action (dist/index.js) the way a GitHub runner does: INPUT_* variables, an
 // event payload file, GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post
-// step with the saved state. And reads the local test registry back over its HTTP API.
+// step with the saved state. A `docker` to put first on the action's PATH that records each call
+// (and fails, or runs the real one). And reads the local test registry back over its HTTP API.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

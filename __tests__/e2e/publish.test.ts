@@ -1,5 +1,6 @@
-// A release published from dist/ to the real local registry: tags, platforms, labels, and the
-// images (native and under QEMU) print the version the release carried.
+// A release published from dist/ to the real local registry: tags, platforms, labels, the images
+// (native and under QEMU) print the version the release carried, and post undoes the login and
+// the action's Docker config.
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import {

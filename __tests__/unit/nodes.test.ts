@@ -1,3 +1,6 @@
+// Build nodes (builder-endpoints): which platforms of an image build where, a node's Docker
+// context and builder (named the same in every run), a node's part of the build, and the commands
+// a run with a node records.
 import { describe, expect, it } from '@jest/globals';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { partArgs } from '../../src/plan/commands/build.js';

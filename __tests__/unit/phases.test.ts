@@ -1,3 +1,7 @@
+// The phases of a run, each with a fake runner: the docker command lines (plan/commands/), the
+// builder choice, QEMU, what is read from docker's output and the registry's answers, the pipeline
+// end to end against a fake engine and registry (two images, each with its own repository and the
+// registry's real answers), the job summary, and retries.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
