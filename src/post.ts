@@ -1,9 +1,10 @@
-// The post step: runs also when main failed. Saves the Go caches, logs out, removes the builders
-// the action created and the action's temporary Docker config. Never fails the job: problems are
-// warnings.
+// The post step: runs also when main failed. Saves the Go caches (the job summary says which were
+// not saved and why), logs out, removes the builders this job created and the action's temporary
+// Docker config. Never fails the job: problems are warnings.
 import * as core from '@actions/core';
+import { actionsCache } from './run/actions-cache.js';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
-import { actionsCache, saveGoCache } from './run/go-cache.js';
+import { saveGoCache } from './run/go-cache.js';
 import { logout } from './run/login.js';
 import { builderRemoveArgs } from './plan/commands/builders.js';
 import { ExecRunner } from './run/runner.js';
@@ -14,7 +15,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (!state.dockerConfig) return;
   const runner = new ExecRunner(dockerEnv(state.dockerConfig, env));
   // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
-  for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
+  const notSaved: string[] = [];
+  for (const entry of state.goCache ?? [])
+    await saveGoCache(entry, runner, actionsCache, (why) => notSaved.push(`Go cache of ${entry.image}: ${why}`));
+  if (notSaved.length > 0) await summarizeNotSaved(notSaved);
   // Each step on its own: one that fails does not keep the others from running.
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
@@ -37,4 +41,13 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   removeDockerConfig(state.dockerConfig);
   core.info('Removed the temporary Docker config');
+}
+
+/** The post step's part of the job summary: the caches it could not save, and why. */
+async function summarizeNotSaved(lines: string[]): Promise<void> {
+  try {
+    await core.summary.addHeading('go-docker-publish: caches not saved', 3).addList(lines).write();
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${(e as Error).message}`);
+  }
 }

@@ -48,7 +48,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   state: Record<string, string>;
-  post?: { status: number; stdout: string };
+  /** The post step; `summary` is the job summary once it ran (post adds the caches it could not save). */
+  post?: { status: number; stdout: string; summary: string };
 }
 
 export interface RunOptions {
@@ -133,7 +134,7 @@ export async function runAction(o: RunOptions): Promise<ActionRun> {
     const postEnv = { ...env };
     for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
     const p = await runNode(o.cwd ?? FIXTURE, postEnv);
-    run.post = { status: p.status, stdout: p.out };
+    run.post = { status: p.status, stdout: p.out, summary: readFileSync(files.summary, 'utf8') };
   }
   return run;
 }

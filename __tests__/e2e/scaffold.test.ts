@@ -205,6 +205,11 @@ describe('dist/ as a runner runs it', () => {
       /Input "sign": "keyless" is not valid here\. Expected a job with "permissions: id-token: write"/
     ],
     [
+      'attest: github in a job without id-token: write',
+      { images: '- name: org/app', attest: 'github' },
+      /Input "attest": "github" is not valid here\. Expected a job with "permissions: id-token: write"/
+    ],
+    [
       'sign: key with no key',
       { images: '- name: org/app', sign: 'key', 'cosign-password': 'pw-not-shown' },
       /Input "cosign-key": "" is not valid/

@@ -59,6 +59,39 @@ describe('which platforms build where', () => {
     );
   });
 
+  it('a node’s builder held by another job on this machine (matrix jobs sharing a buildx config): this job makes one of its own, which post removes whole', async () => {
+    const taken = new FakeRunner((a) =>
+      a[1] === 'version'
+        ? { stdout: '28.5.2 amd64\n' }
+        : a[0] === 'buildx' && a[1] === 'create' && !a[2]?.endsWith('-42-1-abcd')
+          ? { exitCode: 1, stderr: 'ERROR: existing instance for "gdp-node-builder-x" but no append mode' }
+          : {}
+    );
+    const kept: string[] = [];
+    const own: string[] = [];
+    const [node] = await setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], taken, (b) => kept.push(b), {
+      instance: '42-1-abcd',
+      ownBuilder: (b) => own.push(b)
+    });
+    const shared = nodeContexts([{ endpoint: 'ssh://b@arm', platforms: [] }])[0]?.builder ?? '';
+    expect(node?.builder).toBe(`${shared}-42-1-abcd`);
+    expect(own).toEqual([`${shared}-42-1-abcd`]);
+    // Post never removes the other job's builder.
+    expect(kept).toEqual([]);
+    // Any other failure to create is this job's: post removes it, and the run fails.
+    const broken = new FakeRunner((a) =>
+      a[1] === 'version'
+        ? { stdout: '28.5.2 amd64\n' }
+        : a[0] === 'buildx' && a[1] === 'create'
+          ? { exitCode: 1, stderr: 'ERROR: no space' }
+          : {}
+    );
+    await expect(
+      setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], broken, (b) => kept.push(b), { instance: 'i' })
+    ).rejects.toThrow(/no space/);
+    expect(kept).toEqual([shared]);
+  });
+
   it('a node’s part runs in its context and names its builder (BUILDX_BUILDER must not win), without the runner’s gha cache', () => {
     const img = {
       refs: ['r:1'],
@@ -106,6 +139,7 @@ describe('the dry run of a split build', () => {
       builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }],
       mode: 'publish',
       sign: { mode: 'false' },
+      attest: { smoke: false, github: false },
       provenance: 'min',
       sbom: false
     } as unknown as Plan;

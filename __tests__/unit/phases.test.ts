@@ -33,6 +33,7 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   platforms: ['linux/amd64', 'linux/arm64'],
   buildArgs: { VERSION: 'v2.3.1' },
   labels: { 'org.opencontainers.image.version': 'v2.3.1' },
+  annotations: { 'org.opencontainers.image.version': 'v2.3.1' },
   smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } },
   cacheScope: 'ghcr.io-example-tunnel',
   ...over
@@ -390,6 +391,7 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   mode: 'publish',
   handoffScope: '0123456789ab',
   sign: { mode: 'false' },
+  attest: { smoke: false, github: false },
   provenance: 'min',
   sbom: false,
   buildSecrets: [],
@@ -667,7 +669,8 @@ describe('job summary', () => {
       'Go cache',
       'Pushed',
       'Attestations',
-      'Signed'
+      'Signed',
+      'Attested'
     ]);
     expect(Object.fromEntries(rows)).toMatchObject({
       Size: 'linux/amd64: 2.50 MB',

@@ -1,5 +1,7 @@
-// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
+// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature,
+// attestations):
 // the one record the outputs and the job summary are written from.
+import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import type { Plan } from '../plan/types.js';
 
 export interface ImageOutcome {
@@ -23,6 +25,8 @@ export interface ImageOutcome {
   goCache?: string;
   /** The index digest signed with cosign, and per repository the command that verifies it. */
   signature?: { digest: string; verify: string[] };
+  /** The attestations made after signing (smoke-test statement, GitHub's), each with its digests and verify commands. */
+  attestations?: { predicateType: string; by: 'cosign' | 'github'; digests: string[]; verify: string[] }[];
 }
 
 export function planOutcomes(plan: Plan): ImageOutcome[] {
@@ -43,7 +47,7 @@ export function recordBuilds(
     o.cache = cacheAvailable
       ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
         (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
-        (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
+        (b.cacheErrors.export ? `; cache not saved (${refusalReason(refusalFromBuildKit(b.cacheErrors.export))})` : '')
       : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
   });
 }
@@ -91,4 +95,12 @@ export function recordMerged(outcomes: ImageOutcome[], tested: Record<string, st
     o.smoke = Object.keys(ids).length > 0 ? 'passed' : 'skipped';
     o.tested = ids;
   });
+}
+
+/** Refs this run wrote and did not leave in place (run/converge.ts): out of the tags and the pushed refs. */
+export function recordNotLeft(outcomes: ImageOutcome[], pushedRefs: string[], notLeft: ReadonlySet<string>): void {
+  if (notLeft.size === 0) return;
+  for (const o of outcomes) o.tags = o.tags.filter((t) => !notLeft.has(t));
+  const kept = pushedRefs.filter((r) => !notLeft.has(r));
+  pushedRefs.splice(0, pushedRefs.length, ...kept);
 }

@@ -31,7 +31,9 @@ export function describePlan(plan: Plan, commands: string[][]): string {
       `  smoke: ${smoke.enabled ? `docker run --detach ${[smoke.entrypoint ? `--entrypoint ${smoke.entrypoint}` : '', img.refs[0], ...smoke.args].filter(Boolean).join(' ')}; passes on ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s` : 'off'}`
     );
   }
-  lines.push('', 'Commands:', ...commands.map((c) => `  ${c[0] === 'cosign' ? '' : 'docker '}${c.map(quote).join(' ')}`));
+  // cosign's commands as they are, GitHub's attestations (in-process, run/dry-run.ts) as `@actions/attest TYPE REF…`, the rest docker's.
+  const tool = (c: string[]): string => (c[0] === 'cosign' || c[0] === '@actions/attest' ? '' : 'docker ');
+  lines.push('', 'Commands:', ...commands.map((c) => `  ${tool(c)}${c.map(quote).join(' ')}`));
   return lines.join('\n');
 }
 

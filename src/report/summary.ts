@@ -1,5 +1,6 @@
 // The job summary: one line saying how the run ended, the Dockerfile findings, and a table per
-// image (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature).
+// image (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature,
+// the smoke-test and GitHub attestations with their verify commands).
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
 import type { ImageOutcome } from './outcomes.js';
@@ -63,6 +64,19 @@ export function summaryRows(
       'Signed',
       img.signature
         ? [`<code>${esc(img.signature.digest)}</code>`, ...img.signature.verify.map((v) => `verify: <code>${esc(v)}</code>`)].join('<br>')
+        : 'no'
+    ],
+    [
+      'Attested',
+      img.attestations
+        ? img.attestations
+            .map((a) =>
+              [
+                `${esc(a.predicateType)} (${a.by === 'github' ? "GitHub's artifact attestations" : 'cosign'}) on ${a.digests.map((d) => `<code>${esc(d)}</code>`).join(', ')}`,
+                ...a.verify.map((v) => `verify: <code>${esc(v)}</code>`)
+              ].join('<br>')
+            )
+            .join('<br>')
         : 'no'
     ]
   ];

@@ -1,6 +1,7 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build → smoke → push by digest + check → tags → sign; mode: platform hands the digests over
-// instead of tagging, mode: merge is login → hand-off → check → tags → sign. Each phase is a file
+// build → smoke → push by digest + check → tags (floating tags converge) → sign → attest →
+// read-back; mode: platform hands the digests over instead of tagging, mode: merge is login →
+// hand-off → check → tags → sign → attest → read-back. Each phase is a file
 // of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
 // image passed, and no tag is created unless every image was pushed and every tested platform is,
 // in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
@@ -13,17 +14,23 @@ import { handoffRecords } from '../plan/handoff.js';
 import { platformsOf } from '../plan/platforms.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
-import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke, recordTags } from '../report/outcomes.js';
+import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordNotLeft, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
+import { attestImages, type ImageSmoke } from './attest.js';
 import { buildImages, type Builders } from './build.js';
 import { setupBuilder } from './builder.js';
-import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
+import { actionsCache, type CacheStore } from './actions-cache.js';
+import { restoreGoCaches, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
+import { convergeFloating } from './converge.js';
 import { checkTested, pushByDigest } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
+import type { GithubAttester } from './github-attest.js';
+import { readBack } from './read-back.js';
+import type { TagLister } from './registry-tags.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
 import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
@@ -43,6 +50,7 @@ export interface PipelineHooks {
 export type PipelineResult = RunResult;
 
 export interface PipelineEnv {
+  /** This job's own: the workflow run, its attempt and the job's instance (matrix jobs share the first two). */
   runId: string;
   /** The GitHub Actions cache service the runner gives the step (plan/cache-service.ts). */
   ghaCache: CacheService;
@@ -55,10 +63,14 @@ export interface PipelineEnv {
   workflowRun?: WorkflowRun;
   /** What a keyless signature's certificate names (GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF). */
   signRun?: SignRun;
+  /** The registries' tag lists, for the floating tags' check after writing them (absent: not checked). */
+  registryTags?: TagLister;
   /** A dry run: the runner records; phases word their log as what a real run would do. */
   dryRun?: boolean;
   /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
   smokeProbe?: SmokeProbe;
+  /** attest: github: @actions/attest in-process (run/github-attest.ts; a dry run records instead). */
+  githubAttester?: GithubAttester;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -68,18 +80,28 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const outcomes = planOutcomes(plan);
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
-  // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
-  const tagAndSign = async (sources: string[][]): Promise<void> => {
+  // Every tag of every image from what was pushed by digest, then the signatures, the attestations
+  // and their read-back: publish and merge.
+  const tagAndSign = async (sources: string[][], smoke: ImageSmoke[]): Promise<void> => {
     const hear = {
       pushed: (ref: string) => void pushedRefs.push(ref),
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
     };
     const tagged = await tagAll(plan, sources, runner, hear, dryRun);
+    // Releases at once: floating tags this run wrote go on to the highest version present.
+    recordNotLeft(outcomes, pushedRefs, await convergeFloating(plan, tagged, runner, env.registryTags, { dryRun }));
     const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
     signatures.forEach((s, i) => {
       const o = outcomes[i];
       if (s && o) o.signature = s;
     });
+    const evidence = { tmp, run: signRun(env), pushedRefs, github: env.githubAttester, dryRun };
+    const attested = await attestImages(plan, tagged, smoke, runner, evidence);
+    attested.forEach((a, i) => {
+      const o = outcomes[i];
+      if (a.length > 0 && o) o.attestations = a;
+    });
+    await readBack(plan, tagged, attested, runner, evidence);
   };
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
@@ -89,7 +111,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.push) {
         const merged = await mergePlatforms(plan, runner, store, workflowRun(env));
         recordMerged(outcomes, merged.tested);
-        await tagAndSign(merged.sources);
+        await tagAndSign(merged.sources, merged.smoke);
       } else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
@@ -97,7 +119,10 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
     await setupQemu(plan.qemu, plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked), runner);
     const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b));
+    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b), {
+      instance: env.runId,
+      ownBuilder: hooks.builderCreated
+    });
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
@@ -131,9 +156,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
-        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run);
+        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner);
         recordHandedOff(outcomes, sources);
-      } else await tagAndSign(sources);
+      } else await tagAndSign(sources, smoke);
     }
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';

@@ -1,6 +1,7 @@
 // Reads from a registry, through `buildx imagetools inspect` with the action's Docker config
 // (its logins): the bytes of an index or manifest, the index a tag names with per-platform sizes,
-// and which version the image a tag names carries. Every read is retried on transient faults.
+// its annotations, and which version the image a tag names carries. Every read is retried on
+// transient faults.
 import { inspectArgs } from '../plan/commands/registry.js';
 import { VERSION_LABEL } from '../plan/floating.js';
 import { imageManifests, platformSizes, type Descriptor, type IndexDoc, type ManifestDoc } from '../plan/index-manifest.js';
@@ -40,6 +41,22 @@ export async function inspectRemote(
   return { digest, sizes: platformSizes(index, manifests) };
 }
 
+const NOT_THERE = /\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i;
+
+/** The annotations of the index (or manifest) a tag names; undefined when there is no such tag. Throws when the registry cannot be read. */
+export async function annotationsOf(
+  ref: string,
+  runner: Runner,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<Record<string, string> | undefined> {
+  try {
+    return (await readRaw<IndexDoc & { annotations?: Record<string, string> }>(ref, runner, retry)).annotations ?? {};
+  } catch (e) {
+    if (NOT_THERE.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
 /**
  * The version the image a tag names now carries (its version label): null when there is no such
  * tag, undefined when its image has no label. Throws when the registry cannot be read.
@@ -49,7 +66,7 @@ export async function currentVersion(ref: string, runner: Runner, retry: RetryOp
   try {
     out = await readRegistry(ref, '--format={{json .Image}}', runner, retry);
   } catch (e) {
-    if (/\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test((e as Error).message)) return null;
+    if (NOT_THERE.test((e as Error).message)) return null;
     throw e;
   }
   type Config = { config?: { Labels?: Record<string, string> } };

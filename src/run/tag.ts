@@ -6,7 +6,6 @@ import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands/registry.js';
 import { decideFloat, floatingTags } from '../plan/floating.js';
 import { indexDigestOf } from '../plan/index-manifest.js';
-import { indexAnnotations } from '../plan/labels.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { currentVersion, inspectRemote } from './registry.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
@@ -25,7 +24,7 @@ export async function tagImage(
   pushed: (ref: string) => void,
   retry: RetryOptions = DEFAULT_RETRY
 ): Promise<TaggedImage> {
-  const annotations = indexAnnotations(img.labels);
+  const annotations = img.annotations;
   const first = img.refs[0];
   // The index every tag will hold (a new one, with the annotations), known before any tag exists:
   // reported when the tags cannot be read back. Once, not retried: the tags themselves are.
