@@ -31,6 +31,8 @@ function releaseEvent(tag: string): string {
 describe(`floating tags never move backwards (${ENGINE} image store)`, () => {
   const repo = `${uniqueRepo('float')}/server`;
   const runs: Record<string, ActionRun> = {};
+  /** The digest each floating tag held in the registry right after a run, before a later one could move it. */
+  const held: Record<string, Record<string, string | null>> = {};
   let dry: ActionRun;
   const publish = (version: string, extra: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> =>
     runAction({
@@ -52,9 +54,13 @@ describe(`floating tags never move backwards (${ENGINE} image store)`, () => {
 
   beforeAll(
     async () => {
-      for (const v of ['v2.3.1', 'v1.9.5']) runs[v] = await publish(v);
+      const release = async (v: string): Promise<void> => {
+        runs[v] = await publish(v);
+        held[v] = Object.fromEntries(await Promise.all(['latest', '2', '1'].map(async (t) => [t, await tagDigest(t)] as const)));
+      };
+      for (const v of ['v2.3.1', 'v1.9.5']) await release(v);
       dry = await publish('v2.2.9', { 'dry-run': 'true' }, { DOCKER_CONFIG: TEST_DOCKER_CONFIG });
-      for (const v of ['v2.2.9', 'v2.3.2']) runs[v] = await publish(v);
+      for (const v of ['v2.2.9', 'v2.3.2']) await release(v);
       for (const [v, r] of Object.entries(runs)) {
         if (r.status !== 0) throw new Error(`${v} failed:\n${r.stdout.split('\n').slice(-30).join('\n')}`);
       }
@@ -66,6 +72,11 @@ describe(`floating tags never move backwards (${ENGINE} image store)`, () => {
     const r = runs['v1.9.5'];
     expect(r?.outputs['pushed-tags']?.split('\n').map((t) => t.split(':').pop())).toEqual(['v1.9.5', '1.9.5', '1.9', '1']);
     expect(r?.stdout).toContain(`::notice::${REGISTRY}/${repo}:latest is not moved to v1.9.5: it holds v2.3.1, newer than v1.9.5`);
+    // The registry right after v1.9.5 (v2.3.2 moves latest later): latest and 2 still hold v2.3.1's index, 1 holds v1.9.5's.
+    const [d231, d195] = [digestOf(runs['v2.3.1']), digestOf(r)];
+    expect(d231).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(d195).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(held['v1.9.5']).toEqual({ latest: d231, '2': d231, '1': d195 });
   });
 
   it('a dry run of v2.2.9 that can read the registry says it would leave 2 and latest', () => {
@@ -96,8 +107,9 @@ describe(`floating tags never move backwards (${ENGINE} image store)`, () => {
     };
     expect(await listTags(repo)).toEqual(Object.keys(want).sort());
     for (const [tag, digest] of Object.entries(want)) expect([tag, await tagDigest(tag)]).toEqual([tag, digest]);
-    // v2.2.9 left 2 and latest with v2.3.1 until v2.3.2 moved them.
+    // v2.2.9 left 2 and latest with v2.3.1 (read right after it) until v2.3.2 moved them.
     expect(runs['v2.2.9']?.outputs['pushed-tags']?.split('\n').map((t) => t.split(':').pop())).toEqual(['v2.2.9', '2.2.9', '2.2']);
+    expect(held['v2.2.9']).toEqual({ latest: d231, '2': d231, '1': d195 });
   });
 });
 

@@ -1,5 +1,7 @@
-// A release published from dist/ to the real local registry: tags, platforms, labels, and the
-// images (native and under QEMU) print the version the release carried.
+// A release published from dist/ to the real local registry: tags, platforms, labels, the images
+// (native and under QEMU) print the version the release carried, and post undoes the login and
+// the action's Docker config.
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   docker,
@@ -9,8 +11,10 @@ import {
   listTags,
   localPublishInputs,
   platformManifests,
+  recordDockerPath,
   registryGet,
   REGISTRY,
+  REGISTRY_USER,
   runAction,
   uniqueRepo,
   type ActionRun
@@ -22,6 +26,8 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
   const ns = uniqueRepo('release');
   const server = `${ns}/server`;
   const web = `${ns}/web`;
+  // Every docker call of main and post, with the Docker config it used.
+  const recorder = recordDockerPath();
   let run: ActionRun;
 
   beforeAll(
@@ -44,7 +50,8 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
         },
         event: 'release-published.json',
         eventName: 'release',
-        ref: 'refs/tags/v2.3.1'
+        ref: 'refs/tags/v2.3.1',
+        env: { PATH: recorder.path }
       });
     },
     15 * 60 * 1000
@@ -122,9 +129,17 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
 
   it('post logs out and removes the temporary Docker config', () => {
     expect(run.post?.status).toBe(0);
-    expect(run.post?.stdout).toContain('Removed the temporary Docker config');
+    // What main saved for post to undo: its own Docker config and the registry it logged in to.
     const state = JSON.parse(run.state.gdpState ?? '{}') as { dockerConfig?: string; registries?: string[] };
     expect(state.registries).toEqual([REGISTRY]);
-    expect(docker(['version']).status).toBe(0);
+    const config = state.dockerConfig ?? '';
+    expect(config).not.toBe('');
+    // The login went into that config, post logged out of it, and then the config was gone.
+    const calls = recorder.calls();
+    expect(calls.filter((c) => /^(login|logout) /.test(c.args))).toEqual([
+      { config, args: `login --username=${REGISTRY_USER} --password-stdin ${REGISTRY}` },
+      { config, args: `logout ${REGISTRY}` }
+    ]);
+    expect(existsSync(config)).toBe(false);
   });
 });

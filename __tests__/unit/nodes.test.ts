@@ -1,3 +1,6 @@
+// Build nodes (builder-endpoints): which platforms of an image build where, a node's Docker
+// context and builder (named the same in every run), a node's part of the build, and the commands
+// a run with a node records.
 import { describe, expect, it } from '@jest/globals';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { partArgs } from '../../src/plan/commands/build.js';
@@ -33,8 +36,8 @@ describe('which platforms build where', () => {
     const [node] = nodeContexts([{ endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }]);
     const name = node?.context ?? '';
     // One name per endpoint, the same in every run: the node's builder state serves the next run.
-    expect(name).toMatch(/^gdp-node-[0-9a-f]{12}$/);
-    expect(node?.builder).toBe(name.replace('gdp-node-', 'gdp-node-builder-'));
+    expect(name).toBe('gdp-node-c7da0d9a5c20');
+    expect(node?.builder).toBe('gdp-node-builder-c7da0d9a5c20');
     expect(nodeContexts([{ endpoint: 'ssh://b@other', platforms: [] }])[0]?.context).not.toBe(name);
     expect(ok.calls[0]).toEqual(['context', 'create', name, '--docker=host=ssh://b@arm:2222']);
     expect(ok.calls[2]).toEqual([
@@ -146,8 +149,9 @@ describe('the dry run of a split build', () => {
     const cmds = calls
       .map((c) => c.join(' '))
       .filter((c) => !/^(buildx inspect|buildx imagetools inspect|image inspect|--context=\S+ version)/.test(c));
-    const node = /gdp-node-[0-9a-f]{12}/.exec(cmds.join('\n'))?.[0] ?? 'no node context';
-    const nodeBuilder = node.replace('gdp-node-', 'gdp-node-builder-');
+    // The endpoint's context and builder, named the same in every run.
+    const node = 'gdp-node-ecba4b45712c';
+    const nodeBuilder = 'gdp-node-builder-ecba4b45712c';
     expect(cmds[0]).toMatch(/^buildx create --name=go-docker-publish-42-1 --driver=docker-container /);
     expect(cmds[1]).toBe(`context create ${node} --docker=host=ssh://b@arm`);
     expect(cmds[2]).toMatch(new RegExp(`^buildx create --name=${nodeBuilder} --driver=docker-container .* ${node}$`));

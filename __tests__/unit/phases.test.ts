@@ -1,3 +1,7 @@
+// The phases of a run, each with a fake runner: the docker command lines (plan/commands/), the
+// builder choice, QEMU, what is read from docker's output and the registry's answers, the pipeline
+// end to end against a fake engine and registry (two images, each with its own repository and the
+// registry's real answers), the job summary, and retries.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -257,17 +261,16 @@ describe('builder choice', () => {
     expect(parseInspect(inspect)).toEqual({ name: 'default', driver: 'docker' });
   });
   it.each([
-    ['auto', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
-    ['auto', { name: 'builder-1', driver: 'docker-container' }, { name: 'builder-1', create: false }],
-    ['auto', { name: 'k', driver: 'kubernetes' }, { name: 'k', create: false }],
-    ['docker-container', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
-    ['docker', { name: 'x', driver: 'docker-container' }, { name: 'default', create: false }]
-  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, { name: string; create: boolean }][])(
+    ['auto', { name: 'default', driver: 'docker' }, { name: 'new', create: true, driver: 'docker-container' }],
+    ['auto', { name: 'builder-1', driver: 'docker-container' }, { name: 'builder-1', create: false, driver: 'docker-container' }],
+    ['auto', { name: 'k', driver: 'kubernetes' }, { name: 'k', create: false, driver: 'kubernetes' }],
+    ['docker-container', { name: 'default', driver: 'docker' }, { name: 'new', create: true, driver: 'docker-container' }],
+    ['docker', { name: 'x', driver: 'docker-container' }, { name: 'default', create: false, driver: 'docker' }]
+  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, { name: string; create: boolean; driver: string }][])(
     '%s with %j (whatever the image store)',
     (mode, current, want) => {
       const c = chooseBuilder(mode, current, 'new');
-      expect({ name: c.name, create: c.create }).toEqual(want);
-      expect(c.driver).toBe(c.create ? 'docker-container' : mode === 'docker' ? 'docker' : current.driver);
+      expect({ name: c.name, create: c.create, driver: c.driver }).toEqual(want);
     }
   );
 });
@@ -366,7 +369,13 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   },
   images: [
     img({ platforms: ['linux/amd64'] }),
-    img({ name: 'ghcr.io/example/web', refs: ['ghcr.io/example/web:v2.3.1'], platforms: ['linux/amd64'], cacheScope: 'web' })
+    img({
+      name: 'ghcr.io/example/web',
+      repositories: ['ghcr.io/example/web'],
+      refs: ['ghcr.io/example/web:v2.3.1'],
+      platforms: ['linux/amd64'],
+      cacheScope: 'web'
+    })
   ],
   push: true,
   pushReason: 'release',
@@ -391,15 +400,44 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   ...over
 });
 
-const INDEX = `sha256:${'1'.repeat(64)}`;
 const VERSION_ANNOTATION = '--annotation=index:org.opencontainers.image.version=v2.3.1';
-const MANIFEST = `sha256:${'2'.repeat(64)}`;
-const CONFIG = `sha256:${'3'.repeat(64)}`;
 
 /**
- * A fake engine + registry: the current builder uses the docker driver; a push by digest writes its
- * metadata file as buildx does; the registry holds one index (amd64 manifest → config); `docker
- * image inspect` answers the image ID each store gives the loaded image.
+ * What the registry holds for each image, as buildx 0.29 pushed it (linux/amd64 with a provenance
+ * attestation) to the test registry, byte for byte (fixtures/registry/; each file's sha256 is its
+ * digest): the index pushed by digest, its amd64 manifest and config, the tagged index (the copy
+ * with the index annotations) and its size as the registry stores it. Two images, two of
+ * everything: a source or a result given to the wrong image fails.
+ */
+const fixture = (f: string): string => readFileSync(new URL(`../fixtures/registry/${f}`, import.meta.url), 'utf8');
+const REGISTRY_IMAGES = {
+  'ghcr.io/example/tunnel': {
+    index: 'sha256:14c1bea121c80b2fb03a846cf2675ac2cc09ee8edc067a14531fb5586908177b',
+    manifest: 'sha256:c934f1dbc8bfb216303f450c52ffa77310693e9f8280964e2ce3d95dc3caeedb',
+    config: 'sha256:69bc5f74a2c121994908843ec5896b4adbdfe393a3d08d36175a7e9385404470',
+    tagged: 'sha256:70fbb0d462bc15dc05f7f74e16676c03f300b458eeaef6a99ae373000c668311',
+    files: { index: 'a-index.json', manifest: 'a-manifest-amd64.json', tagged: 'a-tagged-index.json' }
+  },
+  'ghcr.io/example/web': {
+    index: 'sha256:2b1703bdefb51191397073ff2a8aa060ce324d52570f602ca7b6027282c5a70c',
+    manifest: 'sha256:9b55dc2c8ef0b619d02f71d27683fcaf4797c6aec7bb0d2e8377884c7b42c88a',
+    config: 'sha256:9ac096f5388a3e3ef9ee707f7233ffdda62471c301667a44f4c944c7d2dadc8b',
+    tagged: 'sha256:c56615e93aa68f3c7dbc6210c0182177af39ea73c25b63e6c19c723cd96565f4',
+    files: { index: 'b-index.json', manifest: 'b-manifest-amd64.json', tagged: 'b-tagged-index.json' }
+  }
+};
+const TUNNEL = REGISTRY_IMAGES['ghcr.io/example/tunnel'];
+const WEB = REGISTRY_IMAGES['ghcr.io/example/web'];
+type RepoName = keyof typeof REGISTRY_IMAGES;
+const held = (ref: string): (typeof REGISTRY_IMAGES)[RepoName] | undefined =>
+  Object.entries(REGISTRY_IMAGES).find(([repo]) => ref.startsWith(`${repo}:`) || ref.startsWith(`${repo}@`) || ref === repo)?.[1];
+
+/**
+ * A fake engine + registry: the current builder uses the docker driver; a push by digest writes
+ * its metadata file as buildx does, with the index digest of the repository it pushed to; `docker
+ * image inspect` of a loaded image answers the image ID each store gives it (classic: the config
+ * digest; containerd: the manifest digest); `imagetools inspect` answers what the registry holds,
+ * and "not found" for anything else.
  */
 const engine =
   (store: 'classic' | 'containerd', over: (args: string[]) => Partial<ExecResult> | undefined = () => undefined) =>
@@ -408,15 +446,25 @@ const engine =
     if (o) return o;
     if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
-    if (metadata && args.some((a) => a.includes('push-by-digest=true')))
-      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': INDEX }));
+    const pushTo = /^--output=type=image,name=([^,]+),push-by-digest=true/.exec(args.find((a) => a.startsWith('--output=')) ?? '')?.[1];
+    if (metadata && pushTo) writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': held(pushTo)?.index ?? 'unknown' }));
     if (args[0] === 'container' && args[1] === 'inspect') return { stdout: '{"Status":"exited","ExitCode":0}' };
-    if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${store === 'classic' ? CONFIG : MANIFEST}\n` };
+    if (args[0] === 'image' && args[1] === 'inspect') {
+      const i = held(args.at(-1) ?? '');
+      return i ? { stdout: `${store === 'classic' ? i.config : i.manifest}\n` } : { exitCode: 1, stderr: 'No such image' };
+    }
     if (args[1] === 'imagetools' && args[2] === 'inspect') {
-      if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${args[3] ?? ''}: not found` };
-      if (!args.includes('--raw')) return { stdout: JSON.stringify({ digest: INDEX }) };
-      if (args[3]?.endsWith(MANIFEST)) return { stdout: JSON.stringify({ config: { digest: CONFIG, size: 10 }, layers: [{ size: 100 }] }) };
-      return { stdout: JSON.stringify({ manifests: [{ digest: MANIFEST, size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
+      const target = args[3] ?? '';
+      const i = held(target);
+      const notFound = { exitCode: 1, stderr: `ERROR: ${target}: not found` };
+      if (!i || args.includes('--format={{json .Image}}')) return notFound;
+      const byDigest = target.includes('@');
+      if (args.includes('--format={{json .Manifest}}'))
+        return byDigest ? notFound : { stdout: JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: i.tagged }) };
+      if (!byDigest) return { stdout: fixture(i.files.tagged) };
+      if (target.endsWith(`@${i.index}`)) return { stdout: fixture(i.files.index) };
+      if (target.endsWith(`@${i.manifest}`)) return { stdout: fixture(i.files.manifest) };
+      return notFound;
     }
     return {};
   };
@@ -435,50 +483,51 @@ describe('pipeline with a fake runner', () => {
   const env = { runId: '1', ghaCache: { reason: 'none here' }, tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')) };
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
 
-  it.each(['classic', 'containerd'] as const)(
-    '%s image store: build → load+smoke each → push each by digest and check it is what ran → then every tag',
-    async (store) => {
-      const r = new FakeRunner(engine(store));
-      const res = await runPipeline(plan(), r, hooks, env);
-      expect(res.error).toBeUndefined();
-      expect(kinds(r).filter((k) => !['buildx inspect', 'buildx create', 'imagetools inspect'].includes(k))).toEqual([
-        'login --username=me',
-        'build',
-        'build',
-        'load',
-        'image inspect',
-        'run --detach',
-        'container inspect',
-        'logs',
-        'rm --force',
-        'load',
-        'image inspect',
-        'run --detach',
-        'container inspect',
-        'logs',
-        'rm --force',
-        'push-by-digest',
-        'push-by-digest',
-        'imagetools create --dry-run',
-        'imagetools create',
-        'imagetools create',
-        'imagetools create --dry-run',
-        'imagetools create'
-      ]);
-      expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
-        ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
-        ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`],
-        ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${INDEX}`]
-      ]);
-      expect(res.pushed).toBe(true);
-      expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
-      const id = store === 'classic' ? CONFIG : MANIFEST;
-      expect(res.images.map((i) => [i.smoke, i.digest, i.tested])).toEqual([
-        ['passed', INDEX, { 'linux/amd64': id }],
-        ['passed', INDEX, { 'linux/amd64': id }]
-      ]);
-    }
-  );
+  it.each<['classic' | 'containerd', [string, string]]>([
+    // The engine's image ID of each tested platform: the config digest on the classic store, the manifest digest on containerd's.
+    ['classic', [TUNNEL.config, WEB.config]],
+    ['containerd', [TUNNEL.manifest, WEB.manifest]]
+  ])('%s image store: build → load+smoke each → push each by digest and check it is what ran → then every tag', async (store, tested) => {
+    const r = new FakeRunner(engine(store));
+    const res = await runPipeline(plan(), r, hooks, env);
+    expect(res.error).toBeUndefined();
+    expect(kinds(r).filter((k) => !['buildx inspect', 'buildx create', 'imagetools inspect'].includes(k))).toEqual([
+      'login --username=me',
+      'build',
+      'build',
+      'load',
+      'image inspect',
+      'run --detach',
+      'container inspect',
+      'logs',
+      'rm --force',
+      'load',
+      'image inspect',
+      'run --detach',
+      'container inspect',
+      'logs',
+      'rm --force',
+      'push-by-digest',
+      'push-by-digest',
+      'imagetools create --dry-run',
+      'imagetools create',
+      'imagetools create',
+      'imagetools create --dry-run',
+      'imagetools create'
+    ]);
+    expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
+      ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+      ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+      ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/web@${WEB.index}`]
+    ]);
+    expect(res.pushed).toBe(true);
+    expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
+    // Each image's tagged index as read back, and its size in the registry (config + layers).
+    expect(res.images.map((i) => [i.name, i.smoke, i.digest, i.tested, i.size])).toEqual([
+      ['ghcr.io/example/tunnel', 'passed', TUNNEL.tagged, { 'linux/amd64': tested[0] }, { 'linux/amd64': 1895311 }],
+      ['ghcr.io/example/web', 'passed', WEB.tagged, { 'linux/amd64': tested[1] }, { 'linux/amd64': 1895308 }]
+    ]);
+  });
 
   it('a floating tag that a newer release holds is not moved back: latest stays, the version tag is made', async () => {
     const newer = { 'linux/amd64': { config: { Labels: { 'org.opencontainers.image.version': 'v9.0.0' } } } };
@@ -506,7 +555,7 @@ describe('pipeline with a fake runner', () => {
     const res = await runPipeline(plan(), r, hooks, env);
     expect(res.error?.message).toMatch(
       new RegExp(
-        `ghcr\\.io/example/tunnel linux/amd64: the image pushed by digest \\(manifest ${MANIFEST}, config ${CONFIG}\\) is not the image that was smoke-tested`
+        `ghcr\\.io/example/tunnel linux/amd64: the image pushed by digest \\(manifest ${TUNNEL.manifest}, config ${TUNNEL.config}\\) is not the image that was smoke-tested`
       )
     );
     expect(kinds(r)).not.toContain('imagetools create');

@@ -8,7 +8,12 @@ export interface ImageOutcome {
   name: string;
   /** The tags this run creates (a floating tag kept by a newer release is not among them). */
   tags: string[];
-  /** The index digest the tags name, read back from the registry; '' until the image is tagged. */
+  /**
+   * The index digest the image's tags name, once every tag was created: read back from the
+   * registry, or, when it cannot be read back, the one `imagetools create --dry-run` gave before
+   * tagging. mode: platform: the digest pushed untagged for the merge job. '' otherwise: nothing
+   * tagged yet, a tag that failed half-way (the pushed-tags output says which exist), a dry run.
+   */
   digest: string;
   platforms: string[];
   smoke: 'passed' | 'skipped' | 'failed';

@@ -1,7 +1,8 @@
 // The Dockerfile check, before anything runs: each image's Dockerfile is read from the workspace
-// and checked (plan/check.ts, pure); findings go to the log as annotations on the Dockerfile line.
-// A go build with no Go cache mount is annotated by the derived Dockerfile phase instead
-// (run/derived-dockerfile.ts), once it knows the stage's paths, when this run derives one.
+// and checked (plan/check.ts, no I/O: it writes each image's check, and a GOMAXPROCS build arg
+// where Go compiles under QEMU, into the plan); findings go to the log as annotations on the
+// Dockerfile line. A go build with no Go cache mount is annotated by the derived Dockerfile phase
+// instead (run/derived-dockerfile.ts), once it knows the stage's paths, when this run derives one.
 // A Dockerfile the check cannot read is a warning (BuildKit has the last word), never a failed run.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -1,8 +1,9 @@
-// Every external command the action runs goes through a Runner: docker, cosign, git and Docker
-// credential helpers, each an
-// argv array (never a shell), an optional stdin, and the environment the action chose (its own
-// DOCKER_CONFIG). The argv itself is always built by a pure function in plan/commands/ (or
-// plan/sign.ts). Tests fake the Runner; a dry run records through one (run/dry-run.ts).
+// Every docker, cosign, git and Docker credential helper command the action runs goes through a
+// Runner, each an argv array (never a shell), an optional stdin, and the environment the action
+// chose (its own DOCKER_CONFIG). The argv itself is always built by a pure function in
+// plan/commands/ (or plan/sign.ts). The only other commands are those @actions/cache runs itself
+// (tar and its compressor) for the Go caches and the hand-off. Tests fake the Runner; a dry run
+// records through one (run/dry-run.ts).
 import * as exec from '@actions/exec';
 import { credentialHelperCommand } from '../plan/commands/registry.js';
 
