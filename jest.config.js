@@ -13,8 +13,8 @@ const common = {
 // Suites that run once: scaffold only plans or refuses input before any docker command (the
 // engine does not matter); native chooses its engines itself (one per runner of a matrix); sign
 // and keyless do not depend on the image store; sigstore uses no engine (it pushes over the
-// registry API).
-const ENGINE_FREE = ['scaffold', 'native', 'sign', 'keyless', 'sigstore'];
+// registry API); cache-cap is about the cache service, not the image store.
+const ENGINE_FREE = ['scaffold', 'native', 'sign', 'keyless', 'sigstore', 'cache-cap'];
 const e2e = (engine, ignore = []) => ({
   ...common,
   displayName: `e2e-${engine}`,

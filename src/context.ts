@@ -1,7 +1,10 @@
-// What the runner tells the action about the workflow run: the event payload file and the
-// GITHUB_* variables that describe the event (the pipeline's own GITHUB_RUN_* and RUNNER_* are
-// read by main.ts), and the commit's time from the checkout. Everything downstream takes an
-// EventContext.
+// What the runner tells the action about the event: the payload file and the GITHUB_* variables
+// that describe it, and the commit's time from the checkout (git, through the Runner). The plan
+// takes this EventContext. The other variables a run needs are read where they are used: main.ts
+// (GITHUB_WORKSPACE, GITHUB_RUN_ID/_ATTEMPT, GITHUB_SHA for git, RUNNER_TEMP, and for signing and
+// attestations GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF, GITHUB_REPOSITORY), plan/cache-service.ts
+// (the cache service's ACTIONS_*), and the checks before anything runs of keyless signing
+// (run/sign.ts), attestations (run/attest.ts) and the hand-off (run/handoff.ts).
 import { readFileSync } from 'node:fs';
 import { gitLogTimeArgs } from './plan/commands/git.js';
 import type { EventContext } from './plan/types.js';

@@ -1,10 +1,12 @@
-// The post step: runs also when main failed. Saves the Go caches, logs out, removes the builders
-// the action created (not the runner's own on a GitHub-hosted runner: its VM is discarded after
-// the job, builder and all; a build node's always) and the action's temporary Docker config, and
-// adds its time to the step summary. Never fails the job: problems are warnings.
+// The post step: runs also when main failed. Saves the Go caches (the job summary says which were
+// not saved and why), logs out, removes the builders this job created (not the runner's own on a
+// GitHub-hosted runner: its VM is discarded after the job, builder and all; a build node's
+// always) and the action's temporary Docker config, and adds its time to the step summary. Never
+// fails the job: problems are warnings.
 import * as core from '@actions/core';
+import { actionsCache } from './run/actions-cache.js';
 import { dockerEnv, removeDockerConfig } from './run/docker-config.js';
-import { actionsCache, saveGoCache } from './run/go-cache.js';
+import { saveGoCache } from './run/go-cache.js';
 import { logout } from './run/login.js';
 import { builderRemoveArgs } from './plan/commands/builders.js';
 import { PhaseClock } from './report/phases.js';
@@ -17,12 +19,14 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (!state.dockerConfig) return;
   const dockerConfig = state.dockerConfig;
   const clock = new PhaseClock();
+  const notSaved: string[] = [];
   await clock.time('post', async () => {
     const runner = new ExecRunner(dockerEnv(dockerConfig, env));
     // Before the builder goes: the Go caches are in its cache mounts. saveGoCache never throws.
     if (state.goCache?.length) {
       await clock.time('post: Go cache save', async () => {
-        for (const entry of state.goCache ?? []) await saveGoCache(entry, runner, actionsCache);
+        for (const entry of state.goCache ?? [])
+          await saveGoCache(entry, runner, actionsCache, (why) => notSaved.push(`Go cache of ${entry.image}: ${why}`));
       });
     }
     // Each step on its own: one that fails does not keep the others from running.
@@ -52,11 +56,17 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     removeDockerConfig(dockerConfig);
     core.info('Removed the temporary Docker config');
   });
+  await summarize(env, notSaved, clock);
+}
+
+/** The post step's part of the job summary: the caches it could not save, and why; its time. */
+async function summarize(env: NodeJS.ProcessEnv, notSaved: string[], clock: PhaseClock): Promise<void> {
   if (!env.GITHUB_STEP_SUMMARY) return;
   try {
+    if (notSaved.length > 0) core.summary.addHeading('go-docker-publish: caches not saved', 3).addList(notSaved);
     addPhaseTable(clock.phases, 'Post step');
     await core.summary.write();
   } catch (e) {
-    core.warning(`Post step, job summary: ${(e as Error).message}`);
+    core.warning(`Could not write the job summary: ${(e as Error).message}`);
   }
 }

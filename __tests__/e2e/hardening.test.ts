@@ -13,7 +13,9 @@ import {
   listTags,
   trapDockerPath,
   localPublishInputs,
+  recordDockerPath,
   REGISTRY,
+  REGISTRY_USER,
   runAction,
   uniqueRepo,
   type ActionRun
@@ -144,6 +146,7 @@ describe('a main step that fails half-way, then post', () => {
     'a smoke test that hangs is killed at its timeout, its container removed, nothing pushed; post logs out and removes the config',
     async () => {
       const ns = uniqueRepo('hang');
+      const recorder = recordDockerPath();
       const run = await runAction({
         inputs: {
           ...one,
@@ -152,7 +155,8 @@ describe('a main step that fails half-way, then post', () => {
         },
         event: 'release-published.json',
         eventName: 'release',
-        ref: 'refs/tags/v2.3.1'
+        ref: 'refs/tags/v2.3.1',
+        env: { PATH: recorder.path }
       });
       expect(run.status).not.toBe(0);
       expect(run.stdout).toMatch(/::error::.*timed out after 3 s/);
@@ -163,8 +167,14 @@ describe('a main step that fails half-way, then post', () => {
       const state = JSON.parse(run.state.gdpState ?? '{}') as { dockerConfig?: string; registries?: string[] };
       expect(state.registries).toEqual([REGISTRY]);
       expect(run.post?.status).toBe(0);
-      expect(run.post?.stdout).toMatch(new RegExp(`docker logout ${REGISTRY}|Removing login credentials for ${REGISTRY}`));
-      expect(state.dockerConfig && existsSync(state.dockerConfig)).toBe(false);
+      // The login went into the action's own config, post logged out of that config, then removed it.
+      const config = state.dockerConfig ?? '';
+      expect(config).not.toBe('');
+      expect(recorder.calls().filter((c) => /^(login|logout) /.test(c.args))).toEqual([
+        { config, args: `login --username=${REGISTRY_USER} --password-stdin ${REGISTRY}` },
+        { config, args: `logout ${REGISTRY}` }
+      ]);
+      expect(existsSync(config)).toBe(false);
       expect(runnerSnapshot()).toEqual(before);
     },
     10 * MINUTES

@@ -1,6 +1,7 @@
 // Runs the bundled action (dist/index.js) the way a GitHub runner does: INPUT_* variables, an
 // event payload file, GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, then the post
-// step with the saved state. And reads the local test registry back over its HTTP API.
+// step with the saved state. A `docker` to put first on the action's PATH that records each call
+// (and fails, or runs the real one). And reads the local test registry back over its HTTP API.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   state: Record<string, string>;
-  /** summary: what post added to the step summary (the same file here; a step of its own on a runner). */
+  /** The post step; `summary` is the job summary once it ran (post adds the caches it could not save). */
   post?: { status: number; stdout: string; summary: string };
 }
 
@@ -133,7 +134,7 @@ export async function runAction(o: RunOptions): Promise<ActionRun> {
     const postEnv = { ...env };
     for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
     const p = await runNode(o.cwd ?? FIXTURE, postEnv);
-    run.post = { status: p.status, stdout: p.out, summary: readFileSync(files.summary, 'utf8').slice(run.summary.length) };
+    run.post = { status: p.status, stdout: p.out, summary: readFileSync(files.summary, 'utf8') };
   }
   return run;
 }
@@ -145,6 +146,29 @@ export function trapDockerPath(): { path: string; marker: string } {
   writeFileSync(join(dir, 'docker'), `#!/bin/sh\necho "$@" >> ${marker}\nexit 99\n`);
   chmodSync(join(dir, 'docker'), 0o755);
   return { path: `${dir}:${process.env.PATH ?? ''}`, marker };
+}
+
+/**
+ * A `docker` on PATH that records every call, then runs the real one: `calls()` lists each as
+ * `{ config, args }`, config being the DOCKER_CONFIG it ran with (the action's own, or '').
+ */
+export function recordDockerPath(): { path: string; calls: () => { config: string; args: string }[] } {
+  const real = spawnSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).stdout.trim();
+  if (!real) throw new Error('recordDockerPath: no docker on PATH');
+  const dir = mkdtempSync(join(tmpdir(), 'gdp-record-'));
+  const log = join(dir, 'docker-calls');
+  writeFileSync(log, '');
+  writeFileSync(join(dir, 'docker'), `#!/bin/sh\nprintf '%s\\t%s\\n' "\${DOCKER_CONFIG:-}" "$*" >> ${log}\nexec ${real} "$@"\n`);
+  chmodSync(join(dir, 'docker'), 0o755);
+  const calls = (): { config: string; args: string }[] =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [config = '', ...rest] = l.split('\t');
+        return { config, args: rest.join('\t') };
+      });
+  return { path: `${dir}:${process.env.PATH ?? ''}`, calls };
 }
 
 const auth = basicAuth(REGISTRY_USER, REGISTRY_PASSWORD);

@@ -4,6 +4,9 @@
 // against the test registry and the local cache service v2; then a merge run (mode: merge) with the
 // same inputs and the same workflow run ID tags every image. This suite chooses its engines itself
 // and runs once (jest.config.js).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCacheServer, type CacheServer } from '../support/gha-cache-server.js';
 import {
@@ -141,5 +144,55 @@ describe('native runners: platform runs, then a merge', () => {
       expect(merge.outputs['pushed-tags']).toBe('');
     },
     15 * 60 * 1000
+  );
+  it(
+    'the cache refuses the hand-off (429, then "reserve" refused): the platform run tries 3 times, leaves its record in the registry, and the merge tags from it',
+    async () => {
+      const ns = uniqueRepo('nativerefused');
+      const runId = `${Date.now()}3`;
+      // One line on the busybox base: nothing to compile; one platform is enough.
+      const workspace = mkdtempSync(join(tmpdir(), 'gdp-native-refused-'));
+      writeFileSync(join(workspace, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n');
+      const small = (mode: string): Promise<ActionRun> =>
+        runAction({
+          inputs: {
+            images: `- name: ${REGISTRY}/${ns}/app\n  smoke: ["true"]`,
+            platforms: 'linux/amd64',
+            cache: 'none',
+            ...localPublishInputs(),
+            mode
+          },
+          ...release,
+          cwd: workspace,
+          env: { ...cache.env('v2'), GITHUB_RUN_ID: runId, DOCKER_HOST: ENGINE_HOSTS.classic }
+        });
+      const handoff = 'go-docker-publish-handoff-';
+      cache.refuse({ kind: 'rate-limited', times: 1, keyPrefix: handoff });
+      cache.refuse({ kind: 'not-ok', keyPrefix: handoff });
+      let platform: ActionRun;
+      try {
+        platform = await small('platform');
+      } finally {
+        cache.clearRefusals();
+      }
+      expect(ok(platform)).toBe('');
+      expect(cache.refused()).toEqual({ 'rate-limited': 1, 'not-ok': 2 });
+      expect(cache.entries().filter((k) => k.startsWith(`${handoff}${runId}-`))).toEqual([]);
+      expect(platform.stdout).toMatch(
+        /::warning::The GitHub Actions cache did not take the hand-off record of linux\/amd64 \(the cache service refused to reserve the entry[^)]*\)[^\n]*it is in the registry instead/
+      );
+      const [pushed] = images(platform);
+
+      const merge = await small('merge');
+      expect(ok(merge)).toBe('');
+      expect(merge.stdout).toContain("linux/amd64: no record in the Actions cache; the platform run's record in the registry");
+      expect(merge.stdout).not.toContain('no platform run of this workflow run pushed it');
+      const tags = await listTags(`${ns}/app`);
+      expect(tags.filter((t) => !t.startsWith('gdp-handoff-'))).toEqual(['latest', 'v2.3.1']);
+      // The tag is an index of what the platform run pushed and tested.
+      expect(await platformManifests(`${ns}/app`, 'v2.3.1')).toEqual(await platformManifests(`${ns}/app`, pushed?.digest ?? 'none'));
+      expect(images(merge)[0]?.tested).toEqual(pushed?.tested);
+    },
+    10 * 60 * 1000
   );
 });

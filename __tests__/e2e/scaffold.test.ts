@@ -90,7 +90,8 @@ describe('dist/ as a runner runs it', () => {
     const lines = run.stdout.split('\n');
     expect(lines.filter((l) => l.includes('s3cret-value'))).toEqual(['::add-mask::s3cret-value']);
     expect(lines.findIndex((l) => l.includes('s3cret-value'))).toBeLessThan(lines.findIndex((l) => l.startsWith('Version:')));
-    expect(run.stdout).toContain(`::add-mask::${Buffer.from('bot:s3cret-value').toString('base64')}`);
+    // The base64 user:password form a Docker config holds (bot:s3cret-value).
+    expect(run.stdout).toContain('::add-mask::Ym90OnMzY3JldC12YWx1ZQ==');
     // Post has nothing to undo after a dry run.
     expect(run.post?.status).toBe(0);
   });
@@ -104,7 +105,10 @@ describe('dist/ as a runner runs it', () => {
     });
     expect(run.status).toBe(0);
     // A dry run only reads: the current builder, and which version latest holds.
-    expect(run.dockerRan.split('\n').filter((c) => c && c !== 'buildx inspect' && !c.startsWith('buildx imagetools inspect '))).toEqual([]);
+    expect(run.dockerRan.split('\n').filter(Boolean)).toEqual([
+      'buildx inspect',
+      ...['org/naive', 'org/cross'].map((r) => `buildx imagetools inspect ${r}:latest --format={{json .Image}}`)
+    ]);
     // A runner annotation on the file and line of the go build, and "no findings" for the cross-compiling one.
     expect(run.stdout).toMatch(
       /::warning title=Dockerfile check \(go-under-qemu\),file=Dockerfile\.qemu,line=14::org\/naive: Dockerfile\.qemu:14: stage "build" compiles Go under QEMU/
@@ -199,6 +203,11 @@ describe('dist/ as a runner runs it', () => {
       'sign: keyless in a job without id-token: write',
       { images: '- name: org/app', sign: 'keyless' },
       /Input "sign": "keyless" is not valid here\. Expected a job with "permissions: id-token: write"/
+    ],
+    [
+      'attest: github in a job without id-token: write',
+      { images: '- name: org/app', attest: 'github' },
+      /Input "attest": "github" is not valid here\. Expected a job with "permissions: id-token: write"/
     ],
     [
       'sign: key with no key',

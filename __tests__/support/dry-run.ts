@@ -6,13 +6,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../../src/plan/types.js';
-import type { CacheStore } from '../../src/run/go-cache.js';
-import { RecordingRunner, readOnlyStore } from '../../src/run/dry-run.js';
+import type { CacheStore } from '../../src/run/actions-cache.js';
+import { RecordingRunner, readOnlyStore, recordingAttester } from '../../src/run/dry-run.js';
 import { runPipeline, type PipelineEnv, type PipelineResult } from '../../src/run/pipeline.js';
 import type { ExecResult } from '../../src/run/runner.js';
 import { FakeRunner } from './fake-runner.js';
 
-export const noCache: CacheStore = { available: () => false, restore: async () => undefined, save: async () => false };
+export const noCache: CacheStore = {
+  available: () => false,
+  restore: async () => undefined,
+  save: async () => ({ saved: false, refusal: { kind: 'failed', detail: 'no cache service' } })
+};
 
 export async function recordedCommands(
   plan: Plan,
@@ -31,7 +35,8 @@ export async function recordedCommands(
       workflowRun: { id: '42', attempt: '1', sha: '3f786850e387550fdab836ed7e6dc881de23001b' },
       ...o.env,
       cacheStore: readOnlyStore(o.store ?? noCache),
-      dryRun: true
+      dryRun: true,
+      ...(plan.attest.github ? { githubAttester: recordingAttester(recorder.calls) } : {})
     }
   );
   return { calls: recorder.calls, result };

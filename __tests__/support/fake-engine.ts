@@ -19,7 +19,7 @@ export function platformEngine(arch: 'amd64' | 'arm64', smokeExit = 0): (args: s
   };
 }
 
-/** The registry both runners pushed to: index 1 (amd64 manifest 5), index 2 (arm64 manifest 6). */
+/** The registry both runners pushed to: index 1 (amd64 manifest 5), index 2 (arm64 manifest 6); the tags name index 9 (both). */
 function registry(args: string[]): Partial<ExecResult> {
   const ref = args[3] ?? '';
   if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${ref}: not found` };
@@ -28,6 +28,15 @@ function registry(args: string[]): Partial<ExecResult> {
     return { stdout: JSON.stringify({ manifests: [{ digest: DIGEST(5), size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
   if (ref.endsWith(DIGEST(2)))
     return { stdout: JSON.stringify({ manifests: [{ digest: DIGEST(6), size: 1, platform: { os: 'linux', architecture: 'arm64' } }] }) };
+  if (ref.endsWith(DIGEST(9)))
+    return {
+      stdout: JSON.stringify({
+        manifests: [
+          { digest: DIGEST(5), size: 1, platform: { os: 'linux', architecture: 'amd64' } },
+          { digest: DIGEST(6), size: 1, platform: { os: 'linux', architecture: 'arm64' } }
+        ]
+      })
+    };
   if (ref.endsWith(DIGEST(5)) || ref.endsWith(DIGEST(6)))
     return { stdout: JSON.stringify({ config: { digest: DIGEST(7), size: 1 }, layers: [] }) };
   return { stdout: JSON.stringify({ manifests: [] }) };

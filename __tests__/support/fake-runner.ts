@@ -26,6 +26,10 @@ export class FakeRunner implements Runner {
   async git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.docker(['git', ...args], opts);
   }
+  /** Credential helper calls are recorded as ['docker-credential-<helper>', 'get', server]. */
+  async credentialHelper(helper: string, server: string): Promise<ExecResult> {
+    return this.docker([`docker-credential-${helper}`, 'get', server], { allowFailure: true });
+  }
   commands(): string[] {
     return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));
   }

@@ -39,6 +39,7 @@ export const inputsFor = (images: ImageInput[], over: Partial<Inputs> = {}): Inp
   builderEndpoints: [],
   mode: 'publish',
   sign: { mode: 'false' },
+  attest: { smoke: false, github: false, token: '' },
   provenance: 'min',
   sbom: false,
   buildSecrets: { secrets: [], envs: [], files: [], ssh: [] },

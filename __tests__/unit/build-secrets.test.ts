@@ -154,7 +154,7 @@ describe('the Dockerfile check with go-private', () => {
       'ARG TARGETOS TARGETARCH',
       'COPY . .',
       `RUN ${mount}go mod download`,
-      'RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /app .',
+      'RUN --mount=type=cache,target=/root/.cache/go-build CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /app .',
       'FROM scratch',
       'COPY --from=build /app /app'
     ].join('\n');

@@ -18,6 +18,7 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   platforms: EIGHT,
   buildArgs: { GO_IMAGE: 'golang:1.24-alpine' },
   labels: {},
+  annotations: {},
   smoke: { enabled: true, args: [], env: {}, timeoutSeconds: 60, wait: { kind: 'up', seconds: 5 } },
   cacheScope: 'tunnel',
   ...over

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../src/inputs/index.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import type { CacheStore } from '../../src/run/go-cache.js';
+import type { CacheStore } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { recordedCommands } from '../support/dry-run.js';
 import { DIGEST, platformEngine } from '../support/fake-engine.js';
@@ -102,7 +102,7 @@ const normalized = (calls: string[][]): string[] =>
     .map((c) =>
       c
         .join(' ')
-        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<manifest-[\d.]+>|<index digest>|<image ID>/g, '<D>')
+        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<manifest-[\d.]+>|<index digest>|<image ID>|<[\w/]+ manifest digest>/g, '<D>')
         .replace(/\/[^\s=,]*gdp-(run|unit|dry)-[^/\s]+\//g, '<tmp>/')
         .replace(/gdp-smoke-[\w-]+/g, '<container>')
     );
@@ -182,13 +182,19 @@ describe('the dry run is the pipeline', () => {
       `buildx imagetools create --dry-run ${tags.join(' ')} ` +
         '--annotation=index:org.opencontainers.image.description=SSH tunnels in a container ' +
         '--annotation=index:org.opencontainers.image.source=https://github.com/example/tunnel --annotation=index:org.opencontainers.image.version=v2.3.1 ' +
-        `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT docker.io/example/tunnel@<D>`
+        `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT ` +
+        // The floating tags the release takes by the tag rules (plan/converge.ts).
+        '--annotation=index:io.github.go-docker-publish.floating=2.3 2 latest docker.io/example/tunnel@<D>'
     );
   });
 
   it('a platform run’s dry run pushes by digest, tags nothing and saves no hand-off record', async () => {
     const saved: string[] = [];
-    const store: CacheStore = { available: () => true, restore: async () => undefined, save: async (_p, key) => (saved.push(key), true) };
+    const store: CacheStore = {
+      available: () => true,
+      restore: async () => undefined,
+      save: async (_p, key) => (saved.push(key), { saved: true })
+    };
     const { calls, result } = await recordedCommands(plan({ mode: 'platform', sign: 'false', 'cosign-key': '' }), { reads: engine, store });
     expect(result.error).toBeUndefined();
     expect(calls.some((c) => c.some((a) => a.includes('push-by-digest=true')))).toBe(true);
@@ -228,13 +234,15 @@ describe('the dry run is the pipeline', () => {
         writeFileSync(join(dir, 'record.json'), JSON.stringify(rec));
         return `${key}1`;
       },
-      save: async () => false
+      save: async () => ({ saved: false, refusal: { kind: 'failed', detail: 'no' } })
     };
     const { calls, result } = await recordedCommands(tunnel, { reads: platformEngine('amd64'), store });
     expect(result.error).toBeUndefined();
     const tags = calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
+    // The version tags in one call, then the floating tags in another.
     expect(tags.map((c) => c.filter((a) => a.startsWith('--tag=')))).toEqual([
-      ['v2.3.1', '2.3.1', '2.3', '2', 'latest'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`)
+      ['v2.3.1', '2.3.1'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`),
+      ['2.3', '2', 'latest'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`)
     ]);
     expect(tags[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
     expect(calls.filter((c) => c[1] === 'build')).toEqual([]);

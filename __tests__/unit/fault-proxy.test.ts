@@ -1,6 +1,5 @@
 // The fault proxy's own behaviour (holds, a registry without the referrers API, dropped signature
 // uploads) against a stand-in upstream that records what reached it: no registry, no engine.
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -119,22 +118,24 @@ describe('fault proxy', () => {
     proxy.dropSignatures();
     const sig = JSON.stringify({ schemaVersion: 2, layers: [] });
     const referrer = JSON.stringify({ schemaVersion: 2, subject: { digest: `sha256:${HEX}`, size: 1 } });
-    const digest = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+    // The digests of these two bodies (sha256 of the bytes), as a registry would answer.
+    const SIG_DIGEST = 'sha256:6ece6defe7067e1c5455a7720c1189ad30f7f8efe78587bd7c06e64a80fe7770';
+    const REFERRER_DIGEST = 'sha256:d2261ad5be928ada017b85466fc8f0997835726ffd99f2f8d73da88b168de3fe';
 
     const r1 = await put(`/v2/r/manifests/sha256-${HEX}.sig`, sig);
     expect(r1.status).toBe(201);
-    expect(r1.headers.get('docker-content-digest')).toBe(digest(sig));
-    expect(r1.headers.get('location')).toBe(`/v2/r/manifests/${digest(sig)}`);
-    expect((await put(`/v2/r/manifests/${digest(referrer)}`, referrer)).status).toBe(201);
+    expect(r1.headers.get('docker-content-digest')).toBe(SIG_DIGEST);
+    expect(r1.headers.get('location')).toBe(`/v2/r/manifests/${SIG_DIGEST}`);
+    expect((await put(`/v2/r/manifests/${REFERRER_DIGEST}`, referrer)).status).toBe(201);
     expect((await put(`/v2/r/manifests/sha256-${HEX}`, index('fallback'))).status).toBe(201);
     // Not signatures: forwarded.
     expect((await put('/v2/r/manifests/v1.0.0', index('1.0.0'))).status).toBe(201);
-    expect((await put(`/v2/r/manifests/${digest(sig)}`, sig)).status).toBe(201);
+    expect((await put(`/v2/r/manifests/${SIG_DIGEST}`, sig)).status).toBe(201);
 
-    expect(reachedPaths()).toEqual(['PUT /v2/r/manifests/v1.0.0', `PUT /v2/r/manifests/${digest(sig)}`]);
+    expect(reachedPaths()).toEqual(['PUT /v2/r/manifests/v1.0.0', `PUT /v2/r/manifests/${SIG_DIGEST}`]);
     expect(proxy.dropped().map((d) => [d.reference, d.reason])).toEqual([
       [`sha256-${HEX}.sig`, 'tag'],
-      [digest(referrer), 'subject'],
+      [REFERRER_DIGEST, 'subject'],
       [`sha256-${HEX}`, 'tag']
     ]);
     expect(proxy.seen.filter((s) => s.dropped).length).toBe(3);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ExecResult } from '../../src/run/runner.js';
 import { describe, expect, it } from '@jest/globals';
 import { extractDockerfile, goCacheKeys, restoreDockerfile, usableMounts } from '../../src/plan/go-cache.js';
-import { cachePath, parseMountSizes, restoreGoCache, saveGoCache, type CacheStore, type GoCacheEntry } from '../../src/run/go-cache.js';
+import type { CacheStore } from '../../src/run/actions-cache.js';
+import { cachePath, parseMountSizes, restoreGoCache, saveGoCache, type GoCacheEntry } from '../../src/run/go-cache.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
 const mounts = [
@@ -113,7 +114,7 @@ describe('restore and save with a fake cache service', () => {
       },
       save: async (_paths, key) => {
         saved.push(key);
-        return true;
+        return { saved: true as const };
       },
       ...o
     };

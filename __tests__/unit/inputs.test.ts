@@ -43,6 +43,7 @@ describe('readInputs', () => {
       builderEndpoints: [],
       mode: 'publish',
       sign: { mode: 'false' },
+      attest: { smoke: false, github: false, token: '' },
       provenance: 'min',
       sbom: false,
       buildSecrets: { secrets: [], envs: [], files: [], ssh: [] }

@@ -9,7 +9,7 @@ import { readInputs } from '../../src/inputs/index.js';
 import { checkRecords, handoffKey, handoffPrefix, handoffRecords, handoffScope, type HandoffRecord } from '../../src/plan/handoff.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import type { Inputs } from '../../src/plan/types.js';
-import type { CacheStore } from '../../src/run/go-cache.js';
+import type { CacheStore, SaveResult } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
@@ -91,8 +91,10 @@ describe('the plan of one runner of a matrix (mode: platform)', () => {
       buildPlan(inputs({ mode: 'merge' }), ctx, 'amd64')
     ].map((p) => p.handoffScope);
     expect(new Set(scopes).size).toBe(1);
-    expect(scopes[0]).toBe(handoffScope(['ghcr.io/example/web', 'ghcr.io/example/tunnel']));
-    expect(handoffScope(['ghcr.io/example/tunnel'])).not.toBe(scopes[0]);
+    // The same value in every version of the action, whatever the order of the names.
+    expect(scopes[0]).toBe('bae57eb68163');
+    expect(handoffScope(['ghcr.io/example/web', 'ghcr.io/example/tunnel'])).toBe('bae57eb68163');
+    expect(handoffScope(['ghcr.io/example/tunnel'])).toBe('7a984ec6a442');
   });
   it('keys: one prefix per platform, attempts after it; linux/arm never finds linux/arm/v7', () => {
     expect(handoffKey('991', 'abc', 'linux/arm/v7', '2')).toBe('go-docker-publish-handoff-991-abc-linux-arm-v7@2');
@@ -126,6 +128,10 @@ describe('checkRecords: what the merge job accepts', () => {
     expect(checkRecords(plan, { 'linux/amd64': amd, 'linux/arm64': arm }, run)).toEqual({
       sources: [[T_AMD, T_ARM], [W_AMD]],
       tested: [{ 'linux/amd64': 'sha256:1', 'linux/arm64': 'sha256:2' }, {}],
+      smoke: [
+        { image: 'ghcr.io/example/tunnel', platform: 'linux/amd64', status: 'passed', imageId: 'sha256:1' },
+        { image: 'ghcr.io/example/tunnel', platform: 'linux/arm64', status: 'passed', imageId: 'sha256:2' }
+      ],
       problems: []
     });
   });
@@ -168,10 +174,10 @@ class FakeCache implements CacheStore {
   available(): boolean {
     return true;
   }
-  async save(paths: string[], key: string): Promise<boolean> {
-    if (this.entries.some((e) => e.key === key)) return false;
+  async save(paths: string[], key: string): Promise<SaveResult> {
+    if (this.entries.some((e) => e.key === key)) return { saved: false, refusal: { kind: 'exists', detail: `${key} exists` } };
     this.entries.push({ key, content: readFileSync(join(expand(paths[0] ?? ''), 'record.json'), 'utf8') });
-    return true;
+    return { saved: true };
   }
   async restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined> {
     const hit =
@@ -196,6 +202,38 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
   });
   const tunnelOnly = (over: Partial<Inputs>): Inputs => inputs({ ...over, images: [inputs().images[0]!] });
 
+  it('with sign: the platform runs sign and attest nothing; the merge attests each platform as its run tested it', async () => {
+    const cache = new FakeCache();
+    const signing = { sign: { mode: 'keyless', transparencyLog: true }, attest: { smoke: true, github: false, token: '' } } as const;
+    for (const arch of ['amd64', 'arm64'] as const) {
+      const r = new FakeRunner(platformEngine(arch));
+      expect(
+        (await runPipeline(buildPlan(tunnelOnly({ mode: 'platform', ...signing }), ctx, arch), r, hooks, env(cache))).error
+      ).toBeUndefined();
+      expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([]);
+    }
+    const predicates: unknown[] = [];
+    const engine = platformEngine('amd64');
+    const r = new FakeRunner((args) => {
+      const file = args.find((a) => a.startsWith('--predicate='))?.slice('--predicate='.length);
+      if (file) predicates.push(JSON.parse(readFileSync(file, 'utf8')));
+      return engine(args);
+    });
+    const res = await runPipeline(buildPlan(tunnelOnly({ mode: 'merge', ...signing }), ctx, 'amd64'), r, hooks, env(cache));
+    expect(res.error).toBeUndefined();
+    expect(res.images[0]?.attestations?.[0]?.digests).toEqual([DIGEST(9), DIGEST(5), DIGEST(6)]);
+    expect(predicates).toHaveLength(3);
+    expect(predicates[0]).toMatchObject({
+      result: 'PASSED',
+      passedTests: ['linux/amd64: exited with code 0', 'linux/arm64: exited with code 0'],
+      configuration: [
+        { name: 'workflow run' },
+        { name: 'linux/amd64', annotations: { imageId: DIGEST(5), exitCode: 0 } },
+        { name: 'linux/arm64', annotations: { imageId: DIGEST(6), exitCode: 0 } }
+      ]
+    });
+  });
+
   it('each platform run pushes by digest and tags nothing; the merge tags one index of both, with annotations', async () => {
     const cache = new FakeCache();
     for (const arch of ['amd64', 'arm64'] as const) {
@@ -213,7 +251,14 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     ]);
     expect(JSON.parse(cache.entries[1]?.content ?? '{}')).toEqual(
       record('linux/arm64', [
-        { name: 'ghcr.io/example/tunnel', source: `ghcr.io/example/tunnel@${DIGEST(2)}`, smoke: 'passed', tested: DIGEST(6) }
+        {
+          name: 'ghcr.io/example/tunnel',
+          source: `ghcr.io/example/tunnel@${DIGEST(2)}`,
+          smoke: 'passed',
+          tested: DIGEST(6),
+          passedBy: 'exited with code 0',
+          exitCode: 0
+        }
       ])
     );
 
@@ -223,8 +268,10 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     expect(r.calls.filter((c) => c[0] === 'buildx' && c[1] === 'build')).toEqual([]);
     expect(r.calls.filter((c) => c[0] === 'run')).toEqual([]);
     const creates = r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
+    // The version tag, then (another call) the floating tag.
     expect(creates.map((c) => c.filter((a) => a.startsWith('--tag=')))).toEqual([
-      ['--tag=ghcr.io/example/tunnel:v2.3.1', '--tag=ghcr.io/example/tunnel:latest']
+      ['--tag=ghcr.io/example/tunnel:v2.3.1'],
+      ['--tag=ghcr.io/example/tunnel:latest']
     ]);
     expect(creates[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
     expect(creates[0]).toContain('--annotation=index:org.opencontainers.image.version=v2.3.1');

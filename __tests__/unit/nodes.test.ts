@@ -1,3 +1,6 @@
+// Build nodes (builder-endpoints): which platforms of an image build where, a node's Docker
+// context and builder (named the same in every run), a node's part of the build, and the commands
+// a run with a node records.
 import { describe, expect, it } from '@jest/globals';
 import type { Plan, PlannedImage } from '../../src/plan/types.js';
 import { partArgs } from '../../src/plan/commands/build.js';
@@ -33,8 +36,8 @@ describe('which platforms build where', () => {
     const [node] = nodeContexts([{ endpoint: 'ssh://b@arm:2222', platforms: ['linux/arm64'] }]);
     const name = node?.context ?? '';
     // One name per endpoint, the same in every run: the node's builder state serves the next run.
-    expect(name).toMatch(/^gdp-node-[0-9a-f]{12}$/);
-    expect(node?.builder).toBe(name.replace('gdp-node-', 'gdp-node-builder-'));
+    expect(name).toBe('gdp-node-c7da0d9a5c20');
+    expect(node?.builder).toBe('gdp-node-builder-c7da0d9a5c20');
     expect(nodeContexts([{ endpoint: 'ssh://b@other', platforms: [] }])[0]?.context).not.toBe(name);
     expect(ok.calls[0]).toEqual(['context', 'create', name, '--docker=host=ssh://b@arm:2222']);
     expect(ok.calls[2]).toEqual([
@@ -54,6 +57,39 @@ describe('which platforms build where', () => {
     await expect(setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], down)).rejects.toThrow(
       /builder-endpoints\[0\]: cannot reach the Docker engine at ssh:\/\/b@arm: ssh: connect to host arm port 22: Connection refused/
     );
+  });
+
+  it('a node’s builder held by another job on this machine (matrix jobs sharing a buildx config): this job makes one of its own, which post removes whole', async () => {
+    const taken = new FakeRunner((a) =>
+      a[1] === 'version'
+        ? { stdout: '28.5.2 amd64\n' }
+        : a[0] === 'buildx' && a[1] === 'create' && !a[2]?.endsWith('-42-1-abcd')
+          ? { exitCode: 1, stderr: 'ERROR: existing instance for "gdp-node-builder-x" but no append mode' }
+          : {}
+    );
+    const kept: string[] = [];
+    const own: string[] = [];
+    const [node] = await setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], taken, (b) => kept.push(b), {
+      instance: '42-1-abcd',
+      ownBuilder: (b) => own.push(b)
+    });
+    const shared = nodeContexts([{ endpoint: 'ssh://b@arm', platforms: [] }])[0]?.builder ?? '';
+    expect(node?.builder).toBe(`${shared}-42-1-abcd`);
+    expect(own).toEqual([`${shared}-42-1-abcd`]);
+    // Post never removes the other job's builder.
+    expect(kept).toEqual([]);
+    // Any other failure to create is this job's: post removes it, and the run fails.
+    const broken = new FakeRunner((a) =>
+      a[1] === 'version'
+        ? { stdout: '28.5.2 amd64\n' }
+        : a[0] === 'buildx' && a[1] === 'create'
+          ? { exitCode: 1, stderr: 'ERROR: no space' }
+          : {}
+    );
+    await expect(
+      setupNodes([{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }], broken, (b) => kept.push(b), { instance: 'i' })
+    ).rejects.toThrow(/no space/);
+    expect(kept).toEqual([shared]);
   });
 
   it('a node’s part runs in its context and names its builder (BUILDX_BUILDER must not win), without the runner’s gha cache', () => {
@@ -103,6 +139,7 @@ describe('the dry run of a split build', () => {
       builderEndpoints: [{ endpoint: 'ssh://b@arm', platforms: ['linux/arm64'] }],
       mode: 'publish',
       sign: { mode: 'false' },
+      attest: { smoke: false, github: false },
       provenance: 'min',
       sbom: false
     } as unknown as Plan;
@@ -112,8 +149,9 @@ describe('the dry run of a split build', () => {
     const cmds = calls
       .map((c) => c.join(' '))
       .filter((c) => !/^(buildx inspect|buildx imagetools inspect|image inspect|--context=\S+ version)/.test(c));
-    const node = /gdp-node-[0-9a-f]{12}/.exec(cmds.join('\n'))?.[0] ?? 'no node context';
-    const nodeBuilder = node.replace('gdp-node-', 'gdp-node-builder-');
+    // The endpoint's context and builder, named the same in every run.
+    const node = 'gdp-node-ecba4b45712c';
+    const nodeBuilder = 'gdp-node-builder-ecba4b45712c';
     expect(cmds[0]).toMatch(/^buildx create --name=go-docker-publish-42-1 --driver=docker-container /);
     expect(cmds[1]).toBe(`context create ${node} --docker=host=ssh://b@arm`);
     expect(cmds[2]).toMatch(new RegExp(`^buildx create --name=${nodeBuilder} --driver=docker-container .* ${node}$`));

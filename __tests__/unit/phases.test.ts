@@ -1,3 +1,7 @@
+// The phases of a run, each with a fake runner: the docker command lines (plan/commands/), the
+// builder choice, QEMU, what is read from docker's output and the registry's answers, the pipeline
+// end to end against a fake engine and registry (two images, each with its own repository and the
+// registry's real answers), the job summary, and retries.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +34,7 @@ const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   platforms: ['linux/amd64', 'linux/arm64'],
   buildArgs: { VERSION: 'v2.3.1' },
   labels: { 'org.opencontainers.image.version': 'v2.3.1' },
+  annotations: { 'org.opencontainers.image.version': 'v2.3.1' },
   smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } },
   cacheScope: 'ghcr.io-example-tunnel',
   ...over
@@ -268,17 +273,16 @@ describe('builder choice', () => {
     expect(parseInspect(inspect)).toEqual({ name: 'default', driver: 'docker' });
   });
   it.each([
-    ['auto', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
-    ['auto', { name: 'builder-1', driver: 'docker-container' }, { name: 'builder-1', create: false }],
-    ['auto', { name: 'k', driver: 'kubernetes' }, { name: 'k', create: false }],
-    ['docker-container', { name: 'default', driver: 'docker' }, { name: 'new', create: true }],
-    ['docker', { name: 'x', driver: 'docker-container' }, { name: 'default', create: false }]
-  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, { name: string; create: boolean }][])(
+    ['auto', { name: 'default', driver: 'docker' }, { name: 'new', create: true, driver: 'docker-container' }],
+    ['auto', { name: 'builder-1', driver: 'docker-container' }, { name: 'builder-1', create: false, driver: 'docker-container' }],
+    ['auto', { name: 'k', driver: 'kubernetes' }, { name: 'k', create: false, driver: 'kubernetes' }],
+    ['docker-container', { name: 'default', driver: 'docker' }, { name: 'new', create: true, driver: 'docker-container' }],
+    ['docker', { name: 'x', driver: 'docker-container' }, { name: 'default', create: false, driver: 'docker' }]
+  ] as [Parameters<typeof chooseBuilder>[0], BuilderInfo, { name: string; create: boolean; driver: string }][])(
     '%s with %j (whatever the image store)',
     (mode, current, want) => {
       const c = chooseBuilder(mode, current, 'new');
-      expect({ name: c.name, create: c.create }).toEqual(want);
-      expect(c.driver).toBe(c.create ? 'docker-container' : mode === 'docker' ? 'docker' : current.driver);
+      expect({ name: c.name, create: c.create, driver: c.driver }).toEqual(want);
     }
   );
 });
@@ -392,7 +396,13 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   },
   images: [
     img({ platforms: ['linux/amd64'] }),
-    img({ name: 'ghcr.io/example/web', refs: ['ghcr.io/example/web:v2.3.1'], platforms: ['linux/amd64'], cacheScope: 'web' })
+    img({
+      name: 'ghcr.io/example/web',
+      repositories: ['ghcr.io/example/web'],
+      refs: ['ghcr.io/example/web:v2.3.1'],
+      platforms: ['linux/amd64'],
+      cacheScope: 'web'
+    })
   ],
   push: true,
   pushReason: 'release',
@@ -408,6 +418,7 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   mode: 'publish',
   handoffScope: '0123456789ab',
   sign: { mode: 'false' },
+  attest: { smoke: false, github: false },
   provenance: 'min',
   sbom: false,
   buildSecrets: [],
@@ -416,22 +427,44 @@ const plan = (over: Partial<Plan> = {}): Plan => ({
   ...over
 });
 
-const INDEX = `sha256:${'1'.repeat(64)}`;
 const VERSION_ANNOTATION = '--annotation=index:org.opencontainers.image.version=v2.3.1';
-const MANIFEST = `sha256:${'2'.repeat(64)}`;
-const CONFIG = `sha256:${'3'.repeat(64)}`;
-/** What `imagetools create --dry-run` prints: the index every tag will name, and its digest. */
-const PLANNED = JSON.stringify({
-  schemaVersion: 2,
-  mediaType: 'application/vnd.oci.image.index.v1+json',
-  manifests: [{ digest: MANIFEST, size: 1, platform: { os: 'linux', architecture: 'amd64' } }]
-});
-const PLANNED_DIGEST = indexDigestOf(`${PLANNED}\n`);
 
 /**
- * A fake engine + registry: the current builder uses the docker driver; a push by digest writes its
- * metadata file as buildx does; the registry holds one index (amd64 manifest → config); `docker
- * image inspect` answers the image ID each store gives the loaded image.
+ * What the registry holds for each image, as buildx 0.29 pushed it (linux/amd64 with a provenance
+ * attestation) to the test registry, byte for byte (fixtures/registry/; each file's sha256 is its
+ * digest): the index pushed by digest, its amd64 manifest and config, the tagged index (the copy
+ * with the index annotations) and its size as the registry stores it. Two images, two of
+ * everything: a source or a result given to the wrong image fails.
+ */
+const fixture = (f: string): string => readFileSync(new URL(`../fixtures/registry/${f}`, import.meta.url), 'utf8');
+const REGISTRY_IMAGES = {
+  'ghcr.io/example/tunnel': {
+    index: 'sha256:14c1bea121c80b2fb03a846cf2675ac2cc09ee8edc067a14531fb5586908177b',
+    manifest: 'sha256:c934f1dbc8bfb216303f450c52ffa77310693e9f8280964e2ce3d95dc3caeedb',
+    config: 'sha256:69bc5f74a2c121994908843ec5896b4adbdfe393a3d08d36175a7e9385404470',
+    tagged: 'sha256:70fbb0d462bc15dc05f7f74e16676c03f300b458eeaef6a99ae373000c668311',
+    files: { index: 'a-index.json', manifest: 'a-manifest-amd64.json', tagged: 'a-tagged-index.json' }
+  },
+  'ghcr.io/example/web': {
+    index: 'sha256:2b1703bdefb51191397073ff2a8aa060ce324d52570f602ca7b6027282c5a70c',
+    manifest: 'sha256:9b55dc2c8ef0b619d02f71d27683fcaf4797c6aec7bb0d2e8377884c7b42c88a',
+    config: 'sha256:9ac096f5388a3e3ef9ee707f7233ffdda62471c301667a44f4c944c7d2dadc8b',
+    tagged: 'sha256:c56615e93aa68f3c7dbc6210c0182177af39ea73c25b63e6c19c723cd96565f4',
+    files: { index: 'b-index.json', manifest: 'b-manifest-amd64.json', tagged: 'b-tagged-index.json' }
+  }
+};
+const TUNNEL = REGISTRY_IMAGES['ghcr.io/example/tunnel'];
+const WEB = REGISTRY_IMAGES['ghcr.io/example/web'];
+type RepoName = keyof typeof REGISTRY_IMAGES;
+const held = (ref: string): (typeof REGISTRY_IMAGES)[RepoName] | undefined =>
+  Object.entries(REGISTRY_IMAGES).find(([repo]) => ref.startsWith(`${repo}:`) || ref.startsWith(`${repo}@`) || ref === repo)?.[1];
+
+/**
+ * A fake engine + registry: the current builder uses the docker driver; a push by digest writes
+ * its metadata file as buildx does, with the index digest of the repository it pushed to; `docker
+ * image inspect` of a loaded image answers the image ID each store gives it (classic: the config
+ * digest; containerd: the manifest digest); `imagetools inspect` answers what the registry holds,
+ * and "not found" for anything else.
  */
 const engine =
   (store: 'classic' | 'containerd', over: (args: string[]) => Partial<ExecResult> | undefined = () => undefined) =>
@@ -440,16 +473,30 @@ const engine =
     if (o) return o;
     if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
-    if (metadata && args.some((a) => a.includes('push-by-digest=true')))
-      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': INDEX }));
+    const pushTo = /^--output=type=image,name=([^,]+),push-by-digest=true/.exec(args.find((a) => a.startsWith('--output=')) ?? '')?.[1];
+    if (metadata && pushTo) writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': held(pushTo)?.index ?? 'unknown' }));
     if (args[0] === 'container' && args[1] === 'inspect') return { stdout: '{"Status":"exited","ExitCode":0}' };
-    if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${store === 'classic' ? CONFIG : MANIFEST}\n` };
-    if (args[1] === 'imagetools' && args[2] === 'create' && args[3] === '--dry-run') return { stdout: `${PLANNED}\n` };
+    if (args[0] === 'image' && args[1] === 'inspect') {
+      const i = held(args.at(-1) ?? '');
+      return i ? { stdout: `${store === 'classic' ? i.config : i.manifest}\n` } : { exitCode: 1, stderr: 'No such image' };
+    }
+    // The dry run prints the index every tag will name: the tagged index, byte for byte.
+    if (args[1] === 'imagetools' && args[2] === 'create' && args[3] === '--dry-run') {
+      const i = held(args.find((a) => a.startsWith('--tag='))?.slice('--tag='.length) ?? '');
+      return i ? { stdout: `${fixture(i.files.tagged)}\n` } : { exitCode: 1, stderr: 'ERROR: not found' };
+    }
     if (args[1] === 'imagetools' && args[2] === 'inspect') {
-      if (args.includes('--format={{json .Image}}')) return { exitCode: 1, stderr: `ERROR: ${args[3] ?? ''}: not found` };
-      if (!args.includes('--raw')) return { stdout: JSON.stringify({ digest: INDEX }) };
-      if (args[3]?.endsWith(MANIFEST)) return { stdout: JSON.stringify({ config: { digest: CONFIG, size: 10 }, layers: [{ size: 100 }] }) };
-      return { stdout: JSON.stringify({ manifests: [{ digest: MANIFEST, size: 1, platform: { os: 'linux', architecture: 'amd64' } }] }) };
+      const target = args[3] ?? '';
+      const i = held(target);
+      const notFound = { exitCode: 1, stderr: `ERROR: ${target}: not found` };
+      if (!i || args.includes('--format={{json .Image}}')) return notFound;
+      const byDigest = target.includes('@');
+      if (args.includes('--format={{json .Manifest}}'))
+        return byDigest ? notFound : { stdout: JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: i.tagged }) };
+      if (!byDigest) return { stdout: fixture(i.files.tagged) };
+      if (target.endsWith(`@${i.index}`)) return { stdout: fixture(i.files.index) };
+      if (target.endsWith(`@${i.manifest}`)) return { stdout: fixture(i.files.manifest) };
+      return notFound;
     }
     return {};
   };
@@ -483,15 +530,15 @@ function imageOfCalls(calls: string[][]): (number | undefined)[] {
 describe('pipeline with a fake runner', () => {
   const env = { runId: '1', ghaCache: { reason: 'none here' }, tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')) };
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
-  const twoImages = (): Plan => {
-    const p = plan();
-    p.images[1] = { ...(p.images[1] as PlannedImage), repositories: ['ghcr.io/example/web'] };
-    return p;
-  };
+  const twoImages = plan;
 
-  it.each(['classic', 'containerd'] as const)(
+  it.each<['classic' | 'containerd', [string, string]]>([
+    // The engine's image ID of each tested platform: the config digest on the classic store, the manifest digest on containerd's.
+    ['classic', [TUNNEL.config, WEB.config]],
+    ['containerd', [TUNNEL.manifest, WEB.manifest]]
+  ])(
     '%s image store, two images at once: each loads (builds) its tested platform, then builds the rest and smoke-tests; every push after every smoke test; every tag after every push and check',
-    async (store) => {
+    async (store, tested) => {
       const r = new FakeRunner(engine(store));
       const res = await runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
       expect(res.error).toBeUndefined();
@@ -499,7 +546,11 @@ describe('pipeline with a fake runner', () => {
       const owner = imageOfCalls(r.calls);
       const mine = (i: number): string[] =>
         all.filter((k, n) => owner[n] === i && !['buildx inspect', 'container inspect', 'logs', 'imagetools inspect'].includes(k));
-      for (const i of [0, 1]) {
+      // The tunnel's tags: its version tag, then (another call) its floating tag latest; the web has a version tag only.
+      for (const [i, creates] of [
+        [0, ['imagetools create', 'imagetools create']],
+        [1, ['imagetools create']]
+      ] as const) {
         expect(mine(i)).toEqual([
           'load',
           'image inspect',
@@ -508,7 +559,7 @@ describe('pipeline with a fake runner', () => {
           'rm --force',
           'push-by-digest',
           'imagetools create --dry-run',
-          'imagetools create'
+          ...creates
         ]);
       }
       // Side by side: the second image loads before the first one's smoke test runs.
@@ -517,24 +568,20 @@ describe('pipeline with a fake runner', () => {
       expect(all.indexOf('push-by-digest')).toBeGreaterThan(last('rm --force'));
       const lastRead = Math.max(...all.flatMap((k, n) => (k === 'imagetools inspect' && r.calls[n]?.includes('--raw') ? [n] : [])));
       expect(all.indexOf('imagetools create')).toBeGreaterThan(Math.max(last('push-by-digest'), lastRead));
-      // One call per image creates every tag; nothing is read back after the tags.
+      // Per image one call for the version tags, one for the floating tags; nothing is read back after the tags.
       expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
-        [
-          '--tag=ghcr.io/example/tunnel:v2.3.1',
-          '--tag=ghcr.io/example/tunnel:latest',
-          VERSION_ANNOTATION,
-          `ghcr.io/example/tunnel@${INDEX}`
-        ],
-        ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/web@${INDEX}`]
+        ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+        ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+        ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/web@${WEB.index}`]
       ]);
       expect(all.slice(all.indexOf('imagetools create'))).not.toContain('imagetools inspect');
       expect(res.pushed).toBe(true);
       expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
-      const id = store === 'classic' ? CONFIG : MANIFEST;
-      // The digest is the dry run's (known before any tag existed); the sizes are the check's reads.
-      expect(res.images.map((i) => [i.smoke, i.digest, i.tested, i.size])).toEqual([
-        ['passed', PLANNED_DIGEST, { 'linux/amd64': id }, { 'linux/amd64': 110 }],
-        ['passed', PLANNED_DIGEST, { 'linux/amd64': id }, { 'linux/amd64': 110 }]
+      // The digest is the dry run's (the tagged index, known before any tag existed); the sizes
+      // (config + layers, in the registry) come from the check's reads.
+      expect(res.images.map((i) => [i.name, i.smoke, i.digest, i.tested, i.size])).toEqual([
+        ['ghcr.io/example/tunnel', 'passed', TUNNEL.tagged, { 'linux/amd64': tested[0] }, { 'linux/amd64': 1895311 }],
+        ['ghcr.io/example/web', 'passed', WEB.tagged, { 'linux/amd64': tested[1] }, { 'linux/amd64': 1895308 }]
       ]);
       // Each manifest was read once per repository, however many tags and checks use it.
       const reads = r.calls.filter((c) => c[2] === 'inspect' && c[4] === '--raw').map((c) => c[3]);
@@ -599,7 +646,7 @@ describe('pipeline with a fake runner', () => {
     r.release();
     const res = await running;
     expect(res.error).toBeUndefined();
-    expect(kinds(r).filter((k) => k === 'imagetools create')).toHaveLength(2);
+    expect(kinds(r).filter((k) => k === 'imagetools create')).toHaveLength(3);
     const build = res.phases?.find((p) => p.name === 'build ghcr.io/example/tunnel');
     const push = res.phases?.find((p) => p.name === 'push ghcr.io/example/tunnel');
     expect(push && build && push.start <= (build.end ?? 0)).toBe(true);
@@ -631,7 +678,7 @@ describe('pipeline with a fake runner', () => {
     const res = await runPipeline(plan(), r, hooks, env);
     expect(res.error?.message).toMatch(
       new RegExp(
-        `ghcr\\.io/example/tunnel linux/amd64: the image pushed by digest \\(manifest ${MANIFEST}, config ${CONFIG}\\) is not the image that was smoke-tested`
+        `ghcr\\.io/example/tunnel linux/amd64: the image pushed by digest \\(manifest ${TUNNEL.manifest}, config ${TUNNEL.config}\\) is not the image that was smoke-tested`
       )
     );
     expect(kinds(r)).not.toContain('imagetools create');
@@ -743,9 +790,11 @@ describe('job summary', () => {
       'Build time',
       'Cache',
       'Go cache',
+      'Go cache mounts added',
       'Pushed',
       'Attestations',
-      'Signed'
+      'Signed',
+      'Attested'
     ]);
     expect(Object.fromEntries(rows)).toMatchObject({
       Size: 'linux/amd64: 2.50 MB',

@@ -115,10 +115,10 @@ describe('signing in a publish run, with a fake engine', () => {
     const res = await runPipeline(plan({ sign: 'keyless' }), r, hooks, env);
     expect(res.error).toBeUndefined();
     const lastTag = r.calls.map((c) => c[2]).lastIndexOf('create');
-    const signs = r.calls.flatMap((c, i) => (c[0] === 'cosign' ? [i] : []));
+    const signs = r.calls.flatMap((c, i) => (c[0] === 'cosign' && c[1] === 'sign' ? [i] : []));
     expect(signs).toHaveLength(2);
     expect(signs.every((i) => i > lastTag)).toBe(true);
-    expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([
+    expect(r.calls.filter((c) => c[0] === 'cosign' && c[1] === 'sign')).toEqual([
       ['cosign', 'sign', '--yes', `ghcr.io/example/tunnel@${DIGEST(9)}`],
       ['cosign', 'sign', '--yes', `docker.io/example/tunnel@${DIGEST(9)}`]
     ]);
@@ -144,7 +144,7 @@ describe('signing in a publish run, with a fake engine', () => {
     const res = await runPipeline(plan({ sign: 'keyless', mode: 'platform' }), r, hooks, {
       ...env,
       workflowRun: { id: '5', attempt: '1', sha: SHA },
-      cacheStore: { available: () => true, restore: async () => undefined, save: async () => true }
+      cacheStore: { available: () => true, restore: async () => undefined, save: async () => ({ saved: true }) }
     });
     expect(res.error).toBeUndefined();
     expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([]);
@@ -152,7 +152,7 @@ describe('signing in a publish run, with a fake engine', () => {
 
   it('the dry run lists the cosign commands after the tags, with no key in them', async () => {
     const { calls: cmds } = await recordedCommands(plan({ sign: 'key', 'cosign-key': KEY, 'transparency-log': 'false' }));
-    expect(cmds.filter((c) => c[0] === 'cosign')).toEqual(
+    expect(cmds.filter((c) => c[0] === 'cosign' && c[1] === 'sign')).toEqual(
       ['ghcr.io/example/tunnel', 'docker.io/example/tunnel'].map((r) => [
         'cosign',
         'sign',

@@ -3,6 +3,7 @@
 // bad value and the expected form. Nothing here runs a command or touches the network; each
 // group of inputs has a file of its own.
 import type { Inputs } from '../plan/types.js';
+import { parseAttest } from './attest.js';
 import { parseGoPrivate } from './go-private.js';
 import { parseImages } from './images.js';
 import { parseBuilderEndpoints, parseMode } from './modes.js';
@@ -21,6 +22,7 @@ export function readInputs(get: InputGetter): Inputs {
   const rawVersion = get('version');
   const version = rawVersion === '' ? undefined : rawVersion;
   const goPrivate = parseGoPrivate(get);
+  const sign = parseSign(get);
   return {
     images,
     platforms,
@@ -38,7 +40,8 @@ export function readInputs(get: InputGetter): Inputs {
     goCache: oneOf('go-cache', get('go-cache'), ['auto', 'false'] as const, 'auto'),
     builderEndpoints: parseBuilderEndpoints(get('builder-endpoints')),
     ...parseMode(get),
-    sign: parseSign(get),
+    sign,
+    attest: parseAttest(get, sign),
     provenance: oneOf('provenance', get('provenance'), ['min', 'max', 'false'] as const, 'min'),
     sbom: bool('sbom', get('sbom'), false),
     buildSecrets: parseBuildSecrets(get),

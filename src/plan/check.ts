@@ -1,8 +1,9 @@
 // The Dockerfile check applied to the plan: per image, what its Dockerfile means for this run
 // (warnings with line numbers, where QEMU is needed, Go compiles under emulation, Go cache mounts,
-// what private modules need) and the GOMAXPROCS build arg for a Go compile that runs under QEMU.
-// No I/O (the caller reads the files); applyChecks writes each image's check into the plan it is
-// given, before the plan runs.
+// the Go cache mounts a go build lacks (derived-dockerfile.ts), what private modules need) and the
+// GOMAXPROCS build arg for a Go compile that runs under QEMU. No I/O (the caller reads the files);
+// applyChecks writes each image's check into the plan it is given, before the plan runs.
+import { goBuildSteps, goCacheFindings, GOLANG_IMAGE_PATHS, GOLANG_PATHS_NOTE } from './derived-dockerfile.js';
 import { analyseDockerfile, platformsExecuted, type DockerfileReport } from './dockerfile.js';
 import { usableMounts } from './go-cache.js';
 import { privateModuleFindings } from './private-modules-check.js';
@@ -17,11 +18,7 @@ export function checkDockerfile(
   remote: string[] = [],
   goPrivate?: Plan['goPrivate']
 ): DockerfileCheck {
-  const report = analyseDockerfile(text, {
-    ...(img.target !== undefined ? { target: img.target } : {}),
-    buildArgs: img.buildArgs,
-    platforms: img.platforms
-  });
+  const report = analyseFor(img, text);
   const host = archOf(buildPlatform);
   const executes = platformsExecuted(report, img.platforms, buildPlatform);
   const emulatedRuns = emulatedPlatforms(
@@ -35,18 +32,28 @@ export function checkDockerfile(
     // Only worth saying when some platform of this build is not native.
     return emulatedRuns.length > 0 ? [{ ...f, message: `${f.message} Emulated here: ${emulatedRuns.join(', ')}.` }] : [];
   });
-  if (goPrivate) {
-    findings.push(...privateModuleFindings(report, { hosts: goPrivate.hosts, proxy: goPrivate.proxy }));
-    findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
-  }
+  if (goPrivate) findings.push(...privateModuleFindings(report, { hosts: goPrivate.hosts, proxy: goPrivate.proxy }));
+  // With the golang image's paths: the derived Dockerfile phase asks the image and says it again.
+  const steps = goBuildSteps(text, report, () => GOLANG_IMAGE_PATHS);
+  findings.push(...goCacheFindings(report, steps, { pathsFrom: () => GOLANG_PATHS_NOTE, derived: false }));
+  findings.sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
   const check: DockerfileCheck = { findings, executes, goUnderEmulation };
   const goCache = goCacheSpec(report);
   if (goCache) check.goCache = goCache;
   return check;
 }
 
+/** The analysis of an image's Dockerfile, for its target, build args and platforms. */
+export function analyseFor(img: PlannedImage, text: string): DockerfileReport {
+  return analyseDockerfile(text, {
+    ...(img.target !== undefined ? { target: img.target } : {}),
+    buildArgs: img.buildArgs,
+    platforms: img.platforms
+  });
+}
+
 /** The cache mounts of the stages built, with the image of the stage that mounts them (it has sh and cp). */
-function goCacheSpec(report: DockerfileReport): DockerfileCheck['goCache'] {
+export function goCacheSpec(report: DockerfileReport): DockerfileCheck['goCache'] {
   const mounts = usableMounts(report.cacheMounts);
   const rootImage = (i: number): string => {
     let s = report.stages[i];

@@ -103,7 +103,7 @@ function isScratchLike(image: string): boolean {
 
 const label = (s: DockerfileStage): string => (s.name ? `stage "${s.name}"` : `stage ${s.index}`);
 
-const GO_BUILD = /(?:^|[\s;&|(`'"/])(xx-)?go\s+(?:build|install)\b/;
+export const GO_BUILD = /(?:^|[\s;&|(`'"/])(xx-)?go\s+(?:build|install)\b/;
 const GOOS_SET = /\bGOOS[= ]["']?(?:\$\{?TARGETOS\b|\$\([^)]*TARGETPLATFORM|linux\b)/;
 const GOARCH_SET = /\bGOARCH[= ]["']?(?:\$\{?TARGETARCH\b|\$\([^)]*TARGETPLATFORM)/;
 const GOARM_SET = /\bGOARM[= ]["']?(?:\$\{?TARGETVARIANT\b|\$\([^)]*TARGET(?:VARIANT|PLATFORM))/;

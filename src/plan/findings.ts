@@ -9,7 +9,8 @@ export type FindingCode =
   | 'cgo-not-disabled'
   | 'final-stage-emulated'
   | 'netrc-mount-missing'
-  | 'go-private-args-missing';
+  | 'go-private-args-missing'
+  | 'go-cache-mount-missing';
 
 /** What the messages are made of: the stage (as `stage "build"` or `stage 0`), its FROM line, the RUN line. */
 export interface FindingFacts {
@@ -25,6 +26,12 @@ export interface FindingFacts {
   hosts?: string[];
   /** cgo-not-disabled, final-stage-emulated: the final stage, its FROM image and line, its RUN steps. */
   final?: { stage: string; from: string; fromLine: number; runs: number };
+  /** go-cache-mount-missing: the mounts to add, where their paths come from, whether this run adds them (or why not), why not the module cache. */
+  mounts?: string[];
+  pathsFrom?: string;
+  derived?: boolean;
+  kept?: string;
+  noModuleCache?: string;
 }
 
 export const FINDINGS: Record<FindingCode, { severity: 'warning' | 'notice'; message: (f: FindingFacts) => string }> = {
@@ -59,6 +66,16 @@ export const FINDINGS: Record<FindingCode, { severity: 'warning' | 'notice'; mes
     severity: 'warning',
     message: (f) =>
       `${f.stage} fetches Go modules at line ${f.runLine} but does not declare ${(f.missing ?? []).join(', ')}, so the build args go-private sets do not reach Go there: add "ARG ${(f.missing ?? []).join(' ')}" after its FROM (line ${f.fromLine}).`
+  },
+  'go-cache-mount-missing': {
+    severity: 'notice',
+    message: (f) => {
+      const why = `${f.stage} runs go build at line ${f.runLine} with no Go build cache mount, so every release (a new -X main.version) compiles every package again`;
+      const add = `${(f.mounts ?? []).join(' ')}${f.noModuleCache ? ` (not the module cache: ${f.noModuleCache})` : ''}`;
+      return f.derived
+        ? `${why}: this run builds from a derived copy of the Dockerfile that adds ${add} to that RUN (${f.pathsFrom}); add them to the Dockerfile to make it permanent.`
+        : `${why}: add ${add} to that RUN (${f.pathsFrom})${f.kept ? `; the action leaves it as written: ${f.kept}` : ''}. With go-cache: auto the action keeps the caches between runs.`;
+    }
   },
   'final-stage-emulated': {
     severity: 'notice',

@@ -2,9 +2,14 @@
 // (mode: merge), with no artifact step and no digest plumbing in the user's workflow. Each
 // platform run saves one small record per platform it built in the run's GitHub Actions cache,
 // under a key made of the workflow run, the set of images and the platform; the merge job restores
-// the newest record per platform (a re-run job writes a new attempt) and checks it.
+// the newest record per platform (a re-run job writes a new attempt) and checks it. When the cache
+// does not take a record (a rate limit, its cap), the record goes to the registry instead, with
+// the image: an index of the pushed digest tagged gdp-handoff-<run>-<scope>-<platform> in the
+// image's first repository, the record in an annotation; the merge reads it there when the cache
+// has no record of that platform.
 import { createHash } from 'node:crypto';
 import { platformsOf } from './platforms.js';
+import type { SmokeEvidence } from './test-result.js';
 import type { Plan } from './types.js';
 
 /** What one platform run leaves for the merge job, per platform. */
@@ -25,6 +30,10 @@ export interface HandoffImage {
   smoke: 'passed' | 'skipped';
   /** The engine's ID of the image that ran the smoke test, which the platform run checked against the registry. */
   tested?: string;
+  /** How its smoke test passed, for the merge's smoke-test attestation. */
+  passedBy?: string;
+  exitCode?: number;
+  health?: string;
 }
 
 /** Which set of images the records belong to: two matrix + merge pairs in one workflow never mix. */
@@ -59,10 +68,16 @@ export function checkRecords(
   plan: Plan,
   records: Record<string, HandoffRecord | undefined>,
   run: { id: string; sha: string }
-): { sources: string[][]; tested: Record<string, string>[]; problems: string[] } {
+): {
+  sources: string[][];
+  tested: Record<string, string>[];
+  smoke: (SmokeEvidence & { image: string; status: string })[];
+  problems: string[];
+} {
   const problems: string[] = [];
   const sources: string[][] = [];
   const tested: Record<string, string>[] = [];
+  const smoke: (SmokeEvidence & { image: string; status: string })[] = [];
   for (const img of plan.images) {
     const mine: string[] = [];
     const ids: Record<string, string> = {};
@@ -71,7 +86,7 @@ export function checkRecords(
       const where = `image ${img.name}, platform ${platform}`;
       if (!rec) {
         problems.push(
-          `${where}: no platform run of this workflow run pushed it (its job failed, for example its smoke test, or did not run)`
+          `${where}: no platform run of this workflow run pushed it (no record of it in the Actions cache nor in the registry: its job failed, for example its smoke test, or did not run)`
         );
         continue;
       }
@@ -98,11 +113,20 @@ export function checkRecords(
       }
       if (!mine.includes(got.source)) mine.push(got.source);
       if (got.tested) ids[platform] = got.tested;
+      if (got.smoke === 'passed') {
+        const { tested: imageId, passedBy, exitCode, health } = got;
+        smoke.push({ image: img.name, platform, status: 'passed', ...defined({ imageId, passedBy, exitCode, health }) });
+      }
     }
     sources.push(mine);
     tested.push(ids);
   }
-  return { sources, tested, problems };
+  return { sources, tested, smoke, problems };
+}
+
+/** The fields of `o` that are set. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Parses a record file; undefined when it is not one. */
@@ -120,7 +144,7 @@ export function parseRecord(text: string): HandoffRecord | undefined {
 export function handoffRecords(
   plan: Plan,
   sources: string[][],
-  smoke: { image: string; platform: string; status: string; imageId?: string }[],
+  smoke: ({ image: string; platform: string; status: string; imageId?: string } & SmokeEvidence)[],
   run: { id: string; sha: string }
 ): HandoffRecord[] {
   return platformsOf(plan.images).map((platform) => ({
@@ -133,9 +157,52 @@ export function handoffRecords(
       const source = sources[i]?.[0];
       if (!img.platforms.includes(platform) || !source) return [];
       const t = smoke.find((s) => s.image === img.name && s.platform === platform);
-      if (t?.status === 'passed')
-        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}) }];
+      if (t?.status === 'passed') {
+        const how = defined({ passedBy: t.passedBy, exitCode: t.exitCode, health: t.health });
+        return [{ name: img.name, source, smoke: 'passed' as const, ...(t.imageId ? { tested: t.imageId } : {}), ...how }];
+      }
       return img.smoke.enabled ? [] : [{ name: img.name, source, smoke: 'skipped' as const }];
     })
   }));
+}
+
+/** Tries of a hand-off save the cache service refuses for a while (a rate limit, a busy reservation). */
+export const HANDOFF_TRIES = 3;
+
+/** The key of try `n` (1-based) of a record: a try after a half-done one must not meet its reservation. */
+export function handoffTryKey(key: string, n: number): string {
+  return n === 1 ? key : `${key}.${n}`;
+}
+
+/** How long to wait before try `n + 1`: the service's Retry-After (30 s at most), else 2 s, 4 s, … */
+export function handoffRetryDelayMs(retryAfterSeconds: number | undefined, n: number): number {
+  if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) return Math.min(retryAfterSeconds, 30) * 1000;
+  return 2000 * 2 ** (n - 1);
+}
+
+/** The index annotation that holds the record in the registry. */
+export const HANDOFF_ANNOTATION = 'io.github.go-docker-publish.handoff';
+
+/** The tag of one image's record of one platform in its first repository. */
+export function handoffTag(runId: string, scope: string, platform: string): string {
+  return `gdp-handoff-${runId}-${scope}-${slug(platform)}`;
+}
+
+/** One image's part of a record, as the annotation holds it (the record with that image alone). */
+export function registryRecord(rec: HandoffRecord, image: HandoffImage): string {
+  return JSON.stringify({ ...rec, images: [image] });
+}
+
+/**
+ * The record of a platform from what the registry holds for each image (the annotations of each
+ * image's hand-off index; undefined where there was none): undefined when no image has one.
+ */
+export function recordFromRegistry(platform: string, annotations: (Record<string, string> | undefined)[]): HandoffRecord | undefined {
+  const parts = annotations.flatMap((a) => {
+    const r = a?.[HANDOFF_ANNOTATION] === undefined ? undefined : parseRecord(a[HANDOFF_ANNOTATION]);
+    return r && r.platform === platform ? [r] : [];
+  });
+  const [first] = parts;
+  if (!first) return undefined;
+  return { ...first, images: parts.flatMap((p) => (p.run === first.run && p.sha === first.sha ? p.images : [])) };
 }

@@ -3,7 +3,9 @@ import type { BuildSecret, EventContext, Inputs, Plan, PlannedImage } from './ty
 import { goPrivateArgs, goPrivateHosts, netrc, NETRC_SECRET } from './go-private.js';
 import { resolveRelease } from './version.js';
 import { normalizeRepository } from './reference.js';
-import { defaultBuildArgs, ociLabels } from './labels.js';
+import { withFloatingAnnotation } from './converge.js';
+import { floatingTags } from './floating.js';
+import { defaultBuildArgs, indexAnnotations, ociLabels } from './labels.js';
 import { handoffScope } from './handoff.js';
 import { archOf, platformsOf } from './platforms.js';
 
@@ -29,6 +31,7 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
     const name = repositories[0] ?? '';
     const title = name.split('/').pop() ?? name;
     const scope = uniqueScope(img.cacheScope ?? scopeFromName(name), usedScopes, img.cacheScope !== undefined);
+    const labels = ociLabels(ctx, release, title, img.labels);
     const planned: PlannedImage = {
       name,
       repositories,
@@ -37,7 +40,8 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
       context: img.context,
       platforms: img.platforms ?? inputs.platforms,
       buildArgs: defaultBuildArgs(ctx, release, withGoPrivate(inputs, { ...inputs.buildArgs, ...img.buildArgs })),
-      labels: ociLabels(ctx, release, title, img.labels),
+      labels,
+      annotations: withFloatingAnnotation(indexAnnotations(labels), floatingTags(release)),
       smoke: img.smoke,
       cacheScope: scope
     };
@@ -92,9 +96,23 @@ export function buildPlan(inputs: Inputs, ctx: EventContext, runnerArch = 'amd64
     mode: inputs.mode,
     handoffScope: handoff,
     sign: inputs.sign,
+    attest: attestSpec(inputs, ctx),
     provenance: inputs.provenance,
     sbom: inputs.sbom,
     ...buildSecrets(inputs)
+  };
+}
+
+/**
+ * What the run attests. The Sigstore instance of GitHub's attestations is the one @actions/attest
+ * picks by itself: Sigstore's public-good instance (Rekor) for a public repository, GitHub's own
+ * (a timestamp authority, no public log) otherwise; chosen here so that the read-back knows it.
+ */
+function attestSpec(inputs: Inputs, ctx: EventContext): Plan['attest'] {
+  const visibility = (ctx.payload.repository as { visibility?: unknown } | undefined)?.visibility;
+  return {
+    smoke: inputs.attest.smoke,
+    github: inputs.attest.github ? { token: inputs.attest.token, sigstore: visibility === 'public' ? 'public-good' : 'github' } : false
   };
 }
 

@@ -1,6 +1,7 @@
 // Pure: the cosign command lines that sign a pushed index digest (never a tag), their environment,
-// and the command a user runs to verify the signature.
+// and the command a user runs to verify the signature (plan/verify.ts builds it).
 import type { SignSpec } from './types.js';
+import { commandLine, cosignVerifyArgs, verifierFor } from './verify.js';
 
 /** GitHub's OIDC issuer: what a keyless signature's certificate names. */
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -44,14 +45,12 @@ export function cosignEnv(spec: Exclude<SignSpec, { mode: 'false' }>): Record<st
 /**
  * What a user runs to check the signature of `ref` (REPO@DIGEST). Keyless: the certificate must
  * name this repository's workflow (GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/x.yml@ref)
- * and GitHub's issuer.
+ * and GitHub's issuer. The read-back runs the same line (plan/verify.ts).
  */
 export function verifyCommand(
   ref: string,
   spec: Exclude<SignSpec, { mode: 'false' }>,
   run: { serverUrl: string; workflowRef: string }
 ): string {
-  const http = isLoopbackRegistry(ref) ? ' --allow-http-registry' : '';
-  if (spec.mode === 'key') return `cosign verify --key cosign.pub${spec.transparencyLog ? '' : ' --insecure-ignore-tlog'}${http} ${ref}`;
-  return `cosign verify --certificate-identity=${run.serverUrl}/${run.workflowRef} --certificate-oidc-issuer=${GITHUB_OIDC_ISSUER}${http} ${ref}`;
+  return commandLine(cosignVerifyArgs(ref, verifierFor(spec, run)));
 }

@@ -94,6 +94,8 @@ export interface Inputs {
   buildPlatforms?: string[];
   /** Signing of each pushed index digest with cosign, after the tags are created. */
   sign: SignSpec;
+  /** The smoke-test attestation and GitHub artifact attestations, after signing. */
+  attest: AttestInput;
   /** BuildKit's provenance attestation on the pushed images. */
   provenance: 'min' | 'max' | 'false';
   /** An SBOM attestation (BuildKit's scanner image must be pulled). */
@@ -104,6 +106,25 @@ export interface Inputs {
 
 export type SignSpec =
   { mode: 'false' } | { mode: 'keyless'; transparencyLog: true } | { mode: 'key'; key: string; password: string; transparencyLog: boolean };
+
+/** attest, attest-smoke and github-token as read (attest-smoke resolved: auto is on when sign or attest is set). */
+export interface AttestInput {
+  smoke: boolean;
+  github: boolean;
+  /** The token the attestations API takes (github-token); only kept with attest: github. */
+  token: string;
+}
+
+/**
+ * What a run attests once the tags exist: the signed test-result statement of each image's smoke
+ * tests (smoke: with cosign, in the sign mode; and through GitHub's attestations when github is
+ * set), and GitHub artifact attestations (SLSA provenance + the test-result statement) made with
+ * @actions/attest on the Sigstore instance GitHub would choose for the repository.
+ */
+export interface AttestSpec {
+  smoke: boolean;
+  github: false | { token: string; sigstore: 'public-good' | 'github' };
+}
 
 export type Mode = 'publish' | 'platform' | 'merge';
 
@@ -141,10 +162,14 @@ export interface PlannedImage {
   platforms: string[];
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** On the index every tag names: the OCI annotations from the labels, and the floating tags the release takes (plan/converge.ts). */
+  annotations: Record<string, string>;
   smoke: SmokeSpec;
   cacheScope: string;
   /** What the Dockerfile check found (src/plan/check.ts); absent in a plan made without reading it. */
   check?: DockerfileCheck;
+  /** The Dockerfile the build reads when the Go cache mounts were added to a copy (run/derived-dockerfile.ts), and what was added on which line. */
+  derived?: { file: string; added: { line: number; flags: string[] }[] };
 }
 
 /** What an image's Dockerfile means for the run: warnings, emulation, Go caches. */
@@ -181,6 +206,7 @@ export interface Plan {
   mode: Mode;
   handoffScope: string;
   sign: SignSpec;
+  attest: AttestSpec;
   provenance: Inputs['provenance'];
   sbom: boolean;
   /** The secrets every build gets: from a variable of the build's environment (secretEnv or the step's) or a file. */

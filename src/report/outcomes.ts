@@ -1,12 +1,19 @@
-// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature):
+// What happened to each image, filled in as the phases go (build, smoke, push, tags, signature,
+// attestations):
 // the one record the outputs and the job summary are written from.
+import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import type { Plan } from '../plan/types.js';
 
 export interface ImageOutcome {
   name: string;
   /** The tags this run creates (a floating tag kept by a newer release is not among them). */
   tags: string[];
-  /** The index digest the tags name, read back from the registry; '' until the image is tagged. */
+  /**
+   * The index digest the image's tags name, once every tag was created: read back from the
+   * registry, or, when it cannot be read back, the one `imagetools create --dry-run` gave before
+   * tagging. mode: platform: the digest pushed untagged for the merge job. '' otherwise: nothing
+   * tagged yet, a tag that failed half-way (the pushed-tags output says which exist), a dry run.
+   */
   digest: string;
   platforms: string[];
   smoke: 'passed' | 'skipped' | 'failed';
@@ -16,8 +23,12 @@ export interface ImageOutcome {
   buildSeconds?: number;
   cache?: string;
   goCache?: string;
+  /** The Go cache mounts the derived Dockerfile added, per line (run/derived-dockerfile.ts). */
+  derived?: string;
   /** The index digest signed with cosign, and per repository the command that verifies it. */
   signature?: { digest: string; verify: string[] };
+  /** The attestations made after signing (smoke-test statement, GitHub's), each with its digests and verify commands. */
+  attestations?: { predicateType: string; by: 'cosign' | 'github'; digests: string[]; verify: string[] }[];
 }
 
 export function planOutcomes(plan: Plan): ImageOutcome[] {
@@ -38,7 +49,7 @@ export function recordBuilds(
     o.cache = cacheAvailable
       ? `${plan.cache}: ${b.cachedSteps} of ${b.totalSteps} steps cached` +
         (b.cacheErrors.import ? '; cache not read (the cache service failed)' : '') +
-        (b.cacheErrors.export ? '; cache not saved (the cache service failed)' : '')
+        (b.cacheErrors.export ? `; cache not saved (${refusalReason(refusalFromBuildKit(b.cacheErrors.export))})` : '')
       : `none: ${b.cachedSteps} of ${b.totalSteps} steps from the builder's local cache`;
   });
 }
@@ -86,4 +97,12 @@ export function recordMerged(outcomes: ImageOutcome[], tested: Record<string, st
     o.smoke = Object.keys(ids).length > 0 ? 'passed' : 'skipped';
     o.tested = ids;
   });
+}
+
+/** Refs this run wrote and did not leave in place (run/converge.ts): out of the tags and the pushed refs. */
+export function recordNotLeft(outcomes: ImageOutcome[], pushedRefs: string[], notLeft: ReadonlySet<string>): void {
+  if (notLeft.size === 0) return;
+  for (const o of outcomes) o.tags = o.tags.filter((t) => !notLeft.has(t));
+  const kept = pushedRefs.filter((r) => !notLeft.has(r));
+  pushedRefs.splice(0, pushedRefs.length, ...kept);
 }

@@ -20,7 +20,8 @@ function imagesOutput(images: ImageOutcome[], pushedRefs: readonly string[]): st
       tested: img.tested ?? {},
       size: img.size,
       pushed: imagePushed(img, pushedRefs),
-      ...(img.signature ? { signature: img.signature } : {})
+      ...(img.signature ? { signature: img.signature } : {}),
+      ...(img.attestations ? { attestations: img.attestations } : {})
     }))
   );
 }

@@ -1,5 +1,6 @@
-// The dry run's print: the plan (tags, labels, build args, the Dockerfile check, smoke tests) and
-// every command the pipeline recorded, as a person reads them in the log.
+// The dry run's print: the plan (tags, labels, build args, the Dockerfile check, the derived
+// Dockerfile and what it adds, smoke tests) and every command the pipeline recorded, as a person
+// reads them in the log.
 import { waitsFor } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
 
@@ -26,12 +27,20 @@ export function describePlan(plan: Plan, commands: string[][]): string {
         `  Go cache mounts: ${img.check.goCache ? img.check.goCache.mounts.map((m) => m.target).join(', ') : '(none)'}`
       );
     }
+    if (img.derived) {
+      lines.push(
+        `  derived Dockerfile (the build's --file): ${img.derived.file}`,
+        ...img.derived.added.map((a) => `    line ${a.line}: added ${a.flags.join(' ')}`)
+      );
+    }
     const smoke = img.smoke;
     lines.push(
       `  smoke: ${smoke.enabled ? `docker run --detach ${[smoke.entrypoint ? `--entrypoint ${smoke.entrypoint}` : '', img.refs[0], ...smoke.args].filter(Boolean).join(' ')}; passes on ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s` : 'off'}`
     );
   }
-  lines.push('', 'Commands:', ...commands.map((c) => `  ${c[0] === 'cosign' ? '' : 'docker '}${c.map(quote).join(' ')}`));
+  // cosign's commands as they are, GitHub's attestations (in-process, run/dry-run.ts) as `@actions/attest TYPE REF…`, the rest docker's.
+  const tool = (c: string[]): string => (c[0] === 'cosign' || c[0] === '@actions/attest' ? '' : 'docker ');
+  lines.push('', 'Commands:', ...commands.map((c) => `  ${tool(c)}${c.map(quote).join(' ')}`));
   return lines.join('\n');
 }
 

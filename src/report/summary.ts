@@ -1,6 +1,7 @@
 // The job summary: one line saying how the run ended, the Dockerfile findings, a table per image
-// (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature), and
-// where the time went (a row per phase; post adds its own row: post.ts).
+// (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature, the
+// smoke-test and GitHub attestations with their verify commands), and where the time went (a row
+// per phase; post adds its own table: post.ts).
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
 import type { ImageOutcome } from './outcomes.js';
@@ -59,12 +60,26 @@ export function summaryRows(
     ['Build time', img.buildSeconds !== undefined ? `${img.buildSeconds.toFixed(1)} s` : ''],
     ['Cache', esc(img.cache ?? '')],
     ['Go cache', esc(img.goCache ?? 'no cache mounts')],
+    ['Go cache mounts added', img.derived ? `derived Dockerfile: ${esc(img.derived)}` : 'none (the Dockerfile as written)'],
     ['Pushed', pushed ? 'yes' : 'no'],
     ['Attestations', pushed ? esc(attested) : ''],
     [
       'Signed',
       img.signature
         ? [`<code>${esc(img.signature.digest)}</code>`, ...img.signature.verify.map((v) => `verify: <code>${esc(v)}</code>`)].join('<br>')
+        : 'no'
+    ],
+    [
+      'Attested',
+      img.attestations
+        ? img.attestations
+            .map((a) =>
+              [
+                `${esc(a.predicateType)} (${a.by === 'github' ? "GitHub's artifact attestations" : 'cosign'}) on ${a.digests.map((d) => `<code>${esc(d)}</code>`).join(', ')}`,
+                ...a.verify.map((v) => `verify: <code>${esc(v)}</code>`)
+              ].join('<br>')
+            )
+            .join('<br>')
         : 'no'
     ]
   ];

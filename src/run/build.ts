@@ -10,6 +10,7 @@ import { partPlace, type BuildNode, type BuildPart } from '../plan/parts.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { authFailure, authFailureMessage } from '../plan/auth-failure.js';
 import { buildSteps, cacheErrors, type CacheErrors } from '../plan/build-log.js';
+import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import { goFetchFailure, goFetchFailureMessage } from '../plan/go-fetch-failure.js';
 import { registryOf } from '../plan/reference.js';
 import type { BuilderChoice } from './builder.js';
@@ -110,6 +111,9 @@ export function builtImage(img: PlannedImage, parts: BuildPart[], seconds: numbe
   core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
   const errors = cacheErrors(`${firstLog}\n${log}`);
   if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
-  if (errors.export) core.warning(`${img.name}: the build cache was not saved: ${errors.export}`);
+  if (errors.export) {
+    const why = refusalReason(refusalFromBuildKit(errors.export));
+    core.warning(`${img.name}: the build cache was not saved, ${why}: ${errors.export}. The run goes on without it.`);
+  }
   return { image: img, parts, seconds, cachedSteps: steps.cached, totalSteps: steps.total, cacheErrors: errors };
 }

@@ -4,7 +4,8 @@
 // hold now are read for real (read-only, with the user's Docker config); what the run itself would
 // have pushed is answered with placeholders (`<digest-1>`, `<image ID>`). Smoke tests are recorded
 // as started and taken as passed. The cache service is read (the merge's hand-off records; only a
-// look-up for Go caches) and never written. Images that build side by side interleave their
+// look-up for Go caches) and never written. GitHub's attestations (in-process, not a command) are
+// recorded in the same list, in their place. Images that build side by side interleave their
 // commands as in a real run; each image's commands are in its own order.
 import { writeFileSync } from 'node:fs';
 import * as core from '@actions/core';
@@ -12,7 +13,8 @@ import { HANDOFF_PATH } from '../plan/handoff.js';
 import type { Plan } from '../plan/types.js';
 import { setOutputs } from '../report/outputs.js';
 import { describePlan } from '../report/plan-text.js';
-import type { CacheStore } from './go-cache.js';
+import type { CacheStore } from './actions-cache.js';
+import type { GithubAttester } from './github-attest.js';
 import { runPipeline, type PipelineEnv, type PipelineHooks } from './pipeline.js';
 import type { ExecOptions, ExecResult, Runner } from './runner.js';
 
@@ -53,6 +55,10 @@ export class RecordingRunner implements Runner {
 
   git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.reads.git(args, opts);
+  }
+
+  credentialHelper(helper: string, server: string): Promise<ExecResult> {
+    return this.reads.credentialHelper(helper, server);
   }
 
   /**
@@ -103,7 +109,17 @@ export function readOnlyStore(store: CacheStore): CacheStore {
   return {
     available: () => store.available(),
     restore: (paths, key, restoreKeys) => store.restore(paths, key, restoreKeys, paths[0] !== HANDOFF_PATH),
-    save: () => Promise.resolve(true)
+    save: () => Promise.resolve({ saved: true })
+  };
+}
+
+/** attest: github in a dry run: each attestation @actions/attest would make is recorded in order, as `@actions/attest TYPE REPO@DIGEST…`. */
+export function recordingAttester(calls: string[][]): GithubAttester {
+  return {
+    attest: (a) => {
+      calls.push(['@actions/attest', a.predicateType, ...a.digests.map((d) => `${a.name}@${d}`)]);
+      return Promise.resolve();
+    }
   };
 }
 
@@ -115,7 +131,12 @@ export async function dryRun(plan: Plan, reads: Runner, store: CacheStore, env: 
     'Dry run: the pipeline runs with a recording runner: commands are recorded, not run (the current builder and the registries are only read); the log says what a real run would do.'
   );
   const recorder = new RecordingRunner(reads);
-  const res = await runPipeline(plan, recorder, noHooks, { ...env, cacheStore: readOnlyStore(store), dryRun: true });
+  const res = await runPipeline(plan, recorder, noHooks, {
+    ...env,
+    cacheStore: readOnlyStore(store),
+    dryRun: true,
+    ...(plan.attest.github ? { githubAttester: recordingAttester(recorder.calls) } : {})
+  });
   core.info(describePlan(plan, recorder.calls));
   if (res.error) core.warning(`Dry run: a real run would stop here: ${res.error.message}`);
   // Nothing ran: no digest, no smoke result, no pushed tag; the tags are those a real run would create.

@@ -2,16 +2,18 @@
 // are restored with @actions/cache and copied into the builder; in the post step they are copied
 // out of the builder and saved. restoreGoCaches is the phase: which images restore (images that
 // share cache mounts restore them once; off with go-cache: false or without a cache service). A
-// fault of the cache service is a warning, never a failed build.
+// fault of the cache service, or a save it refuses (its cap reached, a rate limit), is a warning
+// that says which, never a failed build.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as cache from '@actions/cache';
 import * as core from '@actions/core';
+import { refusalReason } from '../plan/cache-refusal.js';
 import { extractDockerfile, goCacheKeys, restoreDockerfile, type GoCacheMount } from '../plan/go-cache.js';
 import { cacheMountsArgs } from '../plan/commands/builders.js';
 import { throwawayBuildArgs } from '../plan/commands/build.js';
 import type { Plan } from '../plan/types.js';
+import type { CacheStore } from './actions-cache.js';
 import type { Runner } from './runner.js';
 
 /** What main works out per image and post needs to save (kept in the saved state). */
@@ -28,21 +30,6 @@ export interface GoCacheEntry {
   /** Bytes in each cache mount (by id) once restored: post saves only when they changed. */
   sizesAtStart?: Record<string, number>;
 }
-
-/** The cache service, as @actions/cache offers it; tests pass a fake. */
-export interface CacheStore {
-  available(): boolean;
-  /** lookupOnly: only say which entry would be restored, download nothing. */
-  restore(paths: string[], key: string, restoreKeys: string[], lookupOnly?: boolean): Promise<string | undefined>;
-  /** False when the service did not take it (@actions/cache warns why). */
-  save(paths: string[], key: string): Promise<boolean>;
-}
-
-export const actionsCache: CacheStore = {
-  available: () => cache.isFeatureAvailable(),
-  restore: (paths, key, restoreKeys, lookupOnly) => cache.restoreCache(paths, key, restoreKeys, { lookupOnly: lookupOnly ?? false }),
-  save: async (paths, key) => (await cache.saveCache(paths, key)) !== -1
-};
 
 /** Where the contents wait on the runner. A "~" path: @actions/cache versions entries by the path string. */
 export function cachePath(entry: Pick<GoCacheEntry, 'key' | 'restoreKeys'>): { pattern: string; dir: string } {
@@ -152,8 +139,16 @@ export async function restoreGoCache(entry: GoCacheEntry, runner: Runner, store:
   }
 }
 
-/** Copies the builder's cache mounts out and saves them under the entry's key. Never throws. */
-export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: CacheStore): Promise<boolean> {
+/**
+ * Copies the builder's cache mounts out and saves them under the entry's key. Never throws.
+ * `notSaved` hears why, when the cache service did not take it or the copy failed (the job summary).
+ */
+export async function saveGoCache(
+  entry: GoCacheEntry,
+  runner: Runner,
+  store: CacheStore,
+  notSaved: (why: string) => void = () => undefined
+): Promise<boolean> {
   const { pattern, dir } = cachePath(entry);
   const empty = `${dir}.context`;
   try {
@@ -174,14 +169,18 @@ export async function saveGoCache(entry: GoCacheEntry, runner: Runner, store: Ca
       core.info(`Go cache of ${entry.image}: the cache mounts are empty: nothing saved`);
       return false;
     }
-    if (!(await store.save([pattern], entry.key))) {
-      core.warning(`Go cache of ${entry.image}: the cache service did not take ${entry.key}`);
+    const saved = await store.save([pattern], entry.key);
+    if (!saved.saved) {
+      const why = refusalReason(saved.refusal);
+      core.warning(`Go cache of ${entry.image}: not saved, ${why}: ${saved.refusal.detail}. The run goes on without it.`);
+      notSaved(`${why} (${entry.key})`);
       return false;
     }
     core.info(`Go cache of ${entry.image}: saved ${(bytes / 1e6).toFixed(1)} MB as ${entry.key}`);
     return true;
   } catch (e) {
     core.warning(`Go cache of ${entry.image}: not saved: ${(e as Error).message}`);
+    notSaved(`copying it out of the builder failed: ${(e as Error).message.split('\n')[0]}`);
     return false;
   } finally {
     rmSync(dir, { recursive: true, force: true });

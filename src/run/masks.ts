@@ -1,7 +1,8 @@
 // Every secret an input carries is registered for masking before anything is logged, so the
 // runner replaces it in every log line, error and summary: registry passwords (and the base64
 // user:password a Docker config stores), the cosign key and its password, build secret values
-// (also a secret-envs variable's value, and each line of a multi-line value), the go-private token.
+// (also a secret-envs variable's value, and each line of a multi-line value), the go-private token,
+// the github-token of attest: github.
 import * as core from '@actions/core';
 import type { Inputs } from '../plan/types.js';
 
@@ -20,7 +21,8 @@ export function maskSecrets(inputs: Inputs, env: NodeJS.ProcessEnv): void {
   const values = [
     ...inputs.buildSecrets.secrets.map((s) => s.value),
     ...inputs.buildSecrets.envs.map((s) => env[s.env] ?? ''),
-    inputs.goPrivate?.token ?? ''
+    inputs.goPrivate?.token ?? '',
+    inputs.attest.token
   ];
   for (const v of values) maskValue(v);
 }

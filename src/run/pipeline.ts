@@ -1,35 +1,45 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build + smoke (each image's first platform to test is built first and smoke-tested while its
-// other platforms compile; images side by side as the cores allow) → push by digest + check →
-// tags → sign; mode: platform hands the digests over instead of tagging, mode: merge is login →
-// hand-off → check → tags → sign. Each phase is a file of its own, given the plan and the runner,
-// and timed by one clock (the summary's "where the time went"). Nothing is pushed unless every
-// smoke test of every image passed, and no tag is created unless every image was pushed and every
-// tested platform is, in the registry, the image that ran. A real run and a dry run
-// (run/dry-run.ts) both run this.
+// The order of a run, and only that: login → qemu → builder (+ build nodes) → derived Dockerfiles
+// (run/derived-dockerfile.ts) → Go cache restore → build + smoke (each image's first platform to
+// test is built first and smoke-tested while its other platforms compile; images side by side as
+// the cores allow) → push by digest + check → tags (floating tags converge) → sign → attest →
+// read-back; mode: platform hands the digests over instead of tagging, mode: merge is login →
+// hand-off → check → tags → sign → attest → read-back. Each phase is a file of its own, given the
+// plan and the runner, and timed by one clock (the summary's "where the time went"). Nothing is
+// pushed unless every smoke test of every image passed, and no tag is created unless every image
+// was pushed and every tested platform is, in the registry, the image that ran. A real run and a
+// dry run (run/dry-run.ts) both run this.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { CacheService } from '../plan/cache-service.js';
 import { handoffRecords } from '../plan/handoff.js';
+import { floatingTags } from '../plan/floating.js';
 import { platformsOf } from '../plan/platforms.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
-import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordSmoke, recordTags } from '../report/outcomes.js';
+import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordNotLeft, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
 import { PhaseClock } from '../report/phases.js';
+import { attestImages, type ImageSmoke } from './attest.js';
 import type { Builders } from './build.js';
 import { buildAndSmoke } from './build-and-smoke.js';
 import { setupBuilder } from './builder.js';
 import { imageParallelism, pushParallelism } from './concurrency.js';
-import { actionsCache, restoreGoCaches, type CacheStore, type GoCacheEntry } from './go-cache.js';
+import { deriveDockerfiles } from './derived-dockerfile.js';
+import { actionsCache, type CacheStore } from './actions-cache.js';
+import { restoreGoCaches, type GoCacheEntry } from './go-cache.js';
 import { saveHandoff, type WorkflowRun } from './handoff.js';
 import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
+import { convergeFloating } from './converge.js';
 import { pushAll } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
+import type { GithubAttester } from './github-attest.js';
+import { readBack } from './read-back.js';
+import type { TagLister } from './registry-tags.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
 import { smokeFailureMessage, type SmokeProbe } from './smoke.js';
@@ -49,6 +59,7 @@ export interface PipelineHooks {
 export type PipelineResult = RunResult;
 
 export interface PipelineEnv {
+  /** This job's own: the workflow run, its attempt and the job's instance (matrix jobs share the first two). */
   runId: string;
   /** The GitHub Actions cache service the runner gives the step (plan/cache-service.ts). */
   ghaCache: CacheService;
@@ -61,10 +72,14 @@ export interface PipelineEnv {
   workflowRun?: WorkflowRun;
   /** What a keyless signature's certificate names (GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF). */
   signRun?: SignRun;
+  /** The registries' tag lists, for the floating tags' check after writing them (absent: not checked). */
+  registryTags?: TagLister;
   /** A dry run: the runner records; phases word their log as what a real run would do. */
   dryRun?: boolean;
   /** Time and HTTP for the smoke tests' watch (tests pass a fake). */
   smokeProbe?: SmokeProbe;
+  /** attest: github: @actions/attest in-process (run/github-attest.ts; a dry run records instead). */
+  githubAttester?: GithubAttester;
   /** How many images build (and push) at once; by default as the runner's cores allow (pushes: up to four). */
   parallelism?: number;
 }
@@ -76,24 +91,38 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const outcomes = planOutcomes(plan);
   const clock = new PhaseClock();
   const phase = clock.time.bind(clock);
+  // A phase that does nothing in this run (no floating tags, no signing) gets no row.
+  const phaseIf = <T>(on: boolean, name: string, fn: () => Promise<T>): Promise<T> => (on ? phase(name, fn) : fn());
   const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs, phases: clock.phases };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
   const parallelism = env.parallelism ?? imageParallelism(plan.images.length);
   const pushes = env.parallelism ?? pushParallelism(plan.images.length);
   let builds: Promise<void> = Promise.resolve();
-  // Every tag of every image from what was pushed by digest, then the signatures: publish and merge.
-  const tagAndSign = async (sources: string[][]): Promise<void> => {
+  // Every tag of every image from what was pushed by digest, then the signatures, the attestations
+  // and their read-back: publish and merge.
+  const tagAndSign = async (sources: string[][], smoke: ImageSmoke[]): Promise<void> => {
     const hear = {
       pushed: (ref: string) => void pushedRefs.push(ref),
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
     };
     const tagged = await phase('tag', () => tagAll(plan, sources, runner, hear, dryRun));
-    if (plan.sign.mode === 'false') return;
-    const signatures = await phase('sign', () => signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs));
+    // Releases at once: floating tags this run wrote go on to the highest version present.
+    const converge = (): Promise<Set<string>> => convergeFloating(plan, tagged, runner, env.registryTags, { dryRun });
+    recordNotLeft(outcomes, pushedRefs, await phaseIf(floatingTags(plan.release).length > 0, 'converge', converge));
+    const signing = plan.sign.mode !== 'false';
+    const signatures = await phaseIf(signing, 'sign', () => signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs));
     signatures.forEach((s, i) => {
       const o = outcomes[i];
       if (s && o) o.signature = s;
     });
+    const evidence = { tmp, run: signRun(env), pushedRefs, github: env.githubAttester, dryRun };
+    const attesting = plan.attest.smoke || Boolean(plan.attest.github);
+    const attested = await phaseIf(attesting, 'attest', () => attestImages(plan, tagged, smoke, runner, evidence));
+    attested.forEach((a, i) => {
+      const o = outcomes[i];
+      if (a.length > 0 && o) o.attestations = a;
+    });
+    await phaseIf(signing || attesting, 'read-back', () => readBack(plan, tagged, attested, runner, evidence));
   };
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
@@ -103,7 +132,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.push) {
         const merged = await phase('check', () => mergePlatforms(plan, runner, store, workflowRun(env)));
         recordMerged(outcomes, merged.tested);
-        await tagAndSign(merged.sources);
+        await tagAndSign(merged.sources, merged.smoke);
       } else core.info(`Nothing merged: ${plan.pushReason}.`);
       result.pushed = plan.push;
       return result;
@@ -113,14 +142,27 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     await phase('QEMU', () => setupQemu(plan.qemu, emulate, runner));
     const runnerBuilder = await phase('builder', () => setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated));
     const nodes = plan.builderEndpoints.length
-      ? await phase('build nodes', () => setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b)))
+      ? await phase('build nodes', () =>
+          setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b), {
+            instance: env.runId,
+            ownBuilder: hooks.builderCreated
+          })
+        )
       : [];
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
+    const workspace = env.workspace ?? process.cwd();
+    const derived = await phase('derived Dockerfiles', () =>
+      deriveDockerfiles(plan, runnerBuilder.name, runner, { tmp, workspace, dryRun })
+    );
+    derived.forEach((d, i) => {
+      const o = outcomes[i];
+      if (d !== undefined && o) o.derived = d;
+    });
     const goCaches = await phase('Go cache restore', () =>
       restoreGoCaches(plan, runnerBuilder.name, runner, store, {
-        workspace: env.workspace ?? process.cwd(),
+        workspace,
         runId: env.runId,
         ready: (entry) => hooks.goCacheReady?.(entry)
       })
@@ -147,9 +189,9 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
-        await phase('hand-off', () => saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run));
+        await phase('hand-off', () => saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner));
         recordHandedOff(outcomes, sources);
-      } else await tagAndSign(sources);
+      } else await tagAndSign(sources, smoke);
     }
     await builds;
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.

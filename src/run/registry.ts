@@ -1,8 +1,9 @@
 // Reads from a registry, through `buildx imagetools inspect` with the action's Docker config
 // (its logins): the bytes of an index or manifest, what was pushed by digest, the digest a tag
-// names, the per-platform sizes of an index, and which version the image a tag names carries. Every read is retried on
-// transient faults. A REPO@DIGEST reference names bytes that never change: a run reads each one
-// once (the check's reads serve the tags' sizes).
+// names, the per-platform sizes of an index, the annotations of the index a tag names, and which
+// version the image a tag names carries. Every read is retried on transient faults. A REPO@DIGEST
+// reference names bytes that never change: a run reads each one once (the check's reads serve
+// the tags' sizes); a tag is read each time (it moves).
 import { inspectArgs } from '../plan/commands/registry.js';
 import { VERSION_LABEL } from '../plan/floating.js';
 import { imageManifests, platformSizes, type Descriptor, type IndexDoc, type ManifestDoc } from '../plan/index-manifest.js';
@@ -43,6 +44,13 @@ export async function readRaw<T extends IndexDoc | ManifestDoc>(
   return JSON.parse(await bytes) as T;
 }
 
+/** What REPO@DIGEST holds, known without a read (the index a tag's dry run printed, now pushed under that digest): later reads take it. */
+export function knownContent(target: string, bytes: string, runner: Runner): void {
+  const reads = contentReads.get(runner) ?? new Map<string, Promise<string>>();
+  contentReads.set(runner, reads);
+  reads.set(target, Promise.resolve(bytes));
+}
+
 /** The digest a tag names now. */
 export async function tagDigest(ref: string, runner: Runner, retry: RetryOptions = DEFAULT_RETRY): Promise<string> {
   return (JSON.parse((await readRegistry(ref, '--format={{json .Manifest}}', runner, retry)).stdout) as Descriptor).digest;
@@ -72,6 +80,22 @@ export async function indexSizes(
   return platformSizes(index, Object.fromEntries(await Promise.all(read)));
 }
 
+const NOT_THERE = /\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i;
+
+/** The annotations of the index (or manifest) a tag names; undefined when there is no such tag. Throws when the registry cannot be read. */
+export async function annotationsOf(
+  ref: string,
+  runner: Runner,
+  retry: RetryOptions = DEFAULT_RETRY
+): Promise<Record<string, string> | undefined> {
+  try {
+    return (await readRaw<IndexDoc & { annotations?: Record<string, string> }>(ref, runner, retry)).annotations ?? {};
+  } catch (e) {
+    if (NOT_THERE.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
 /**
  * The version the image a tag names now carries (its version label): null when there is no such
  * tag, undefined when its image has no label. Throws when the registry cannot be read.
@@ -81,7 +105,7 @@ export async function currentVersion(ref: string, runner: Runner, retry: RetryOp
   try {
     out = await readRegistry(ref, '--format={{json .Image}}', runner, retry);
   } catch (e) {
-    if (/\bnot found\b|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test((e as Error).message)) return null;
+    if (NOT_THERE.test((e as Error).message)) return null;
     throw e;
   }
   type Config = { config?: { Labels?: Record<string, string> } };

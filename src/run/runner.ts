@@ -1,8 +1,11 @@
-// Every external command the action runs goes through a Runner: docker, cosign and git, each an
-// argv array (never a shell), an optional stdin, and the environment the action chose (its own
-// DOCKER_CONFIG). The argv itself is always built by a pure function in plan/commands/ (or
-// plan/sign.ts). Tests fake the Runner; a dry run records through one (run/dry-run.ts).
+// Every docker, cosign, git and Docker credential helper command the action runs goes through a
+// Runner, each an argv array (never a shell), an optional stdin, and the environment the action
+// chose (its own DOCKER_CONFIG). The argv itself is always built by a pure function in
+// plan/commands/ (or plan/sign.ts). The only other commands are those @actions/cache runs itself
+// (tar and its compressor) for the Go caches and the hand-off. Tests fake the Runner; a dry run
+// records through one (run/dry-run.ts).
 import * as exec from '@actions/exec';
+import { credentialHelperCommand } from '../plan/commands/registry.js';
 
 export interface ExecResult {
   exitCode: number;
@@ -27,6 +30,8 @@ export interface Runner {
   cosign(args: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** git, for what the checkout knows (the commit's time). */
   git(args: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** A Docker credential helper's `get` for a registry (docker-credential-<helper>), as the docker CLI runs it; never logged. */
+  credentialHelper(helper: string, server: string): Promise<ExecResult>;
 }
 
 export class CommandError extends Error {
@@ -64,6 +69,11 @@ export class ExecRunner implements Runner {
 
   git(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.exec('git', args, opts);
+  }
+
+  credentialHelper(helper: string, server: string): Promise<ExecResult> {
+    const c = credentialHelperCommand(helper);
+    return this.exec(c.tool, c.args, { input: server, silent: true, allowFailure: true });
   }
 
   private async exec(tool: string, args: string[], opts: ExecOptions): Promise<ExecResult> {

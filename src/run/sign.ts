@@ -13,6 +13,10 @@ import type { Runner } from './runner.js';
 export interface SignRun {
   serverUrl: string; // GITHUB_SERVER_URL
   workflowRef: string; // GITHUB_WORKFLOW_REF
+  /** GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT: the run the smoke-test attestation links to. */
+  repository?: string;
+  runId?: string;
+  runAttempt?: string;
 }
 
 /** The index digest signed, and per repository the command that verifies it. */

@@ -45,6 +45,10 @@ export interface SmokeResult {
   reason?: string;
   /** The engine's ID of the image that ran: its config digest (classic store) or manifest digest (containerd store). */
   imageId?: string;
+  /** Why it passed, in words ("exited with code 0", "its HEALTHCHECK reported healthy", …): the smoke-test attestation says it. */
+  passedBy?: string;
+  /** Its HEALTHCHECK's last status, when the image has one. */
+  health?: string;
 }
 
 /**
@@ -154,7 +158,8 @@ export async function smokeImage(
     const exitCode = result.state.status === 'exited' ? result.state.exitCode : undefined;
     if (result.verdict.passed) {
       group.info(`Passed: ${result.verdict.how}`);
-      return { ...base, status: 'passed', exitCode, output };
+      const health = result.state.health === undefined ? {} : { health: result.state.health };
+      return { ...base, status: 'passed', exitCode, output, passedBy: result.verdict.how, ...health };
     }
     const health = result.state.healthOutput ? `\nLast HEALTHCHECK output: ${result.state.healthOutput}` : '';
     return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };

@@ -1,12 +1,16 @@
 // What main leaves for post (core.saveState / GITHUB_STATE): the temporary Docker config, the
-// registries logged in to, the builders the action created, the Go caches to save; the pipeline's
-// hooks save each as soon as it exists. Post undoes exactly these.
+// job's instance (the random part of every name it creates), the registries logged in to, the
+// builders the action created, the Go caches to save; the pipeline's hooks save each as soon as it
+// exists. Post undoes exactly these, and nothing another job created.
+import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
 import type { GoCacheEntry } from './go-cache.js';
 import type { PipelineHooks } from './pipeline.js';
 
 export interface SavedState {
   dockerConfig?: string;
+  /** This job's own part of the names it creates (jobInstance). */
+  instance?: string;
   registries: string[];
   /** Builders the action created on the runner (removed with their state). */
   builders?: string[];
@@ -17,6 +21,15 @@ export interface SavedState {
 }
 
 const KEY = 'gdpState';
+
+/**
+ * A random part for the names a job creates in the engine and the buildx config: matrix jobs of one
+ * workflow run have the same GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT and GITHUB_JOB, and on a self-hosted
+ * machine they may share one Docker engine.
+ */
+export function jobInstance(): string {
+  return randomBytes(4).toString('hex');
+}
 
 export function saveState(s: SavedState): void {
   core.saveState(KEY, JSON.stringify(s));

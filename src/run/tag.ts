@@ -1,17 +1,16 @@
 // Tags, after every image was pushed by digest and checked: every tag of every name in every
 // registry (`buildx imagetools create`: an index of what was pushed by digest, with the index
-// annotations; one call per image, which copies into every repository and registry), floating
-// tags (latest, MAJOR, MAJOR.MINOR) only where they do not move backwards. The index's digest is
-// known before any tag exists (`--dry-run`, read at the same time as the floating tags), and its
-// sizes come from what the check read: nothing is read back twice. Every tag is retried on
-// transient faults.
+// annotations; per image one call for the version tags, then one for the floating tags, each of
+// which copies into every repository and registry), floating tags (latest, MAJOR, MAJOR.MINOR)
+// only where they do not move backwards. The index's digest is known before any tag exists
+// (`--dry-run`, read at the same time as the floating tags), and its sizes come from what the
+// check read: nothing is read back twice. Every tag is retried on transient faults.
 import * as core from '@actions/core';
 import { tagArgs } from '../plan/commands/registry.js';
 import { decideFloat, floatingTags } from '../plan/floating.js';
 import { indexDigestOf, type IndexDoc } from '../plan/index-manifest.js';
-import { indexAnnotations } from '../plan/labels.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-import { currentVersion, indexSizes, readRaw, tagDigest } from './registry.js';
+import { currentVersion, indexSizes, knownContent, readRaw, tagDigest } from './registry.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import type { Runner } from './runner.js';
 
@@ -23,27 +22,31 @@ export interface TaggedImage {
 /** A reference's repository (without the tag or digest). */
 const repositoryOf = (ref: string): string => ref.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
 
-/** The index an image's tags will hold, as the dry run printed it before any tag exists ('' when it printed none). */
+/** The index an image's tags will hold, as the dry run printed it before any tag exists: its digest ('' when it printed none) and bytes. */
 export interface PlannedIndex {
   digest: string;
-  index?: IndexDoc;
+  bytes?: string;
 }
 
 /**
  * The index every tag of an image will hold (a new one, with the annotations): `imagetools
  * create --dry-run` prints it, and its digest is what the tags name. Once, not retried: the tags
- * themselves are. `dryRun`: the recording runner prints no index; the digest is a placeholder.
+ * themselves are. `dryRun`: the recording runner prints no index; the digest is a placeholder and
+ * the index an empty one.
  */
 export async function plannedIndex(img: PlannedImage, sources: string[], runner: Runner, dryRun = false): Promise<PlannedIndex> {
-  const dry = await runner.docker(tagArgs(img.refs, sources, indexAnnotations(img.labels), true), { silent: true, allowFailure: true });
-  if (dryRun) return { digest: '<index digest>' };
+  const dry = await runner.docker(tagArgs(img.refs, sources, img.annotations, true), { silent: true, allowFailure: true });
+  if (dryRun) return { digest: '<index digest>', bytes: '{}' };
   const digest = indexDigestOf(dry.stdout);
-  return digest ? { digest, index: JSON.parse(dry.stdout) as IndexDoc } : { digest };
+  return digest ? { digest, bytes: dry.stdout.replace(/\n$/, '') } : { digest };
 }
 
 /**
- * Creates every tag of an image (`img.refs`) from what was pushed by digest, in one call; returns
- * the index digest (the planned one) and the sizes (from the manifests the check read).
+ * Creates every tag of an image (`img.refs`) from what was pushed by digest: its version tags in
+ * one call, then its floating tags (`floating`: latest, MAJOR, MAJOR.MINOR) in another, so that
+ * in each repository every version tag is there before any floating tag (converge.ts counts on
+ * it). Returns the index digest (the planned one) and the sizes (from the manifests the check
+ * read). What the tags name is then known without a read (attest.ts reads the index).
  */
 export async function tagImage(
   img: PlannedImage,
@@ -51,27 +54,36 @@ export async function tagImage(
   planned: PlannedIndex,
   runner: Runner,
   pushed: (ref: string) => void,
-  retry: RetryOptions = DEFAULT_RETRY
+  retry: RetryOptions = DEFAULT_RETRY,
+  floating: readonly string[] = []
 ): Promise<TaggedImage> {
   const refs = img.refs;
   const first = refs[0];
   if (!first) return { digest: '', sizes: {} };
-  const annotations = indexAnnotations(img.labels);
-  try {
-    await withRetry(`Tagging ${refs.join(', ')}`, () => runner.docker(tagArgs(refs, sources, annotations), { silent: true }), retry);
-  } catch (e) {
-    // What the failed call left: the tags that name this index now are pushed.
-    for (const ref of await tagsHolding(refs, planned.digest, runner)) pushed(ref);
-    throw e;
+  const floats = (ref: string): boolean => floating.includes(ref.slice(ref.lastIndexOf(':') + 1));
+  for (const batch of [refs.filter((r) => !floats(r)), refs.filter(floats)].filter((b) => b.length > 0)) {
+    try {
+      await withRetry(
+        `Tagging ${batch.join(', ')}`,
+        () => runner.docker(tagArgs(batch, sources, img.annotations), { silent: true }),
+        retry
+      );
+    } catch (e) {
+      // What the failed call left: the tags that name this index now are pushed.
+      for (const ref of await tagsHolding(batch, planned.digest, runner)) pushed(ref);
+      throw e;
+    }
+    for (const ref of batch) {
+      core.info(`Tagged ${ref}`);
+      pushed(ref);
+    }
   }
-  for (const ref of refs) {
-    core.info(`Tagged ${ref}`);
-    pushed(ref);
-  }
-  if (planned.digest && !planned.index) return { digest: planned.digest, sizes: {} };
   try {
-    if (planned.index)
-      return { digest: planned.digest, sizes: await indexSizes(planned.index, repositoryOf(sources[0] ?? first), runner, retry) };
+    if (planned.bytes !== undefined) {
+      for (const repo of new Set(refs.map(repositoryOf))) knownContent(`${repo}@${planned.digest}`, planned.bytes, runner);
+      const index = JSON.parse(planned.bytes) as IndexDoc;
+      return { digest: planned.digest, sizes: await indexSizes(index, repositoryOf(sources[0] ?? first), runner, retry) };
+    }
     // No index printed (an older buildx): the tag itself tells.
     const index = await readRaw<IndexDoc>(first, runner, retry);
     return { digest: await tagDigest(first, runner, retry), sizes: await indexSizes(index, repositoryOf(first), runner, retry) };
@@ -117,12 +129,14 @@ export async function tagAll(
     floatingTagsToKeep(plan, runner, DEFAULT_RETRY, dryRun),
     Promise.all(plan.images.map((img, i) => plannedIndex(img, sources[i] ?? [], runner, dryRun)))
   ]);
+  const floats = floatingTags(plan.release);
   const out: (TaggedImage & { tags: string[] })[] = [];
   for (const [i, img] of plan.images.entries()) {
     const refs = img.refs.filter((r) => !keep.has(r));
     hear.tagged(i, { tags: refs, digest: '', sizes: {} });
     const index = planned[i] ?? { digest: '' };
-    const t = { tags: refs, ...(await tagImage({ ...img, refs }, sources[i] ?? [], index, runner, hear.pushed)) };
+    const tagged = await tagImage({ ...img, refs }, sources[i] ?? [], index, runner, hear.pushed, DEFAULT_RETRY, floats);
+    const t = { tags: refs, ...tagged };
     hear.tagged(i, t);
     out.push(t);
   }

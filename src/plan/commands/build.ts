@@ -45,7 +45,7 @@ export function buildxBuildArgs(img: PlannedImage, o: BuildOptions): string[] {
     ...(o.progress ? [`--progress=${o.progress}`] : []),
     `--builder=${o.builder}`,
     `--platform=${o.platforms.join(',')}`,
-    `--file=${img.dockerfile}`
+    `--file=${img.derived?.file ?? img.dockerfile}`
   ];
   if (img.target) a.push(`--target=${img.target}`);
   for (const [k, v] of Object.entries(img.labels)) a.push(`--label=${k}=${v}`);
@@ -131,4 +131,25 @@ export function contextArg(context: string): string {
 export function throwawayBuildArgs(builder: string, nonce: string, output: string, context: string, dockerfile?: string): string[] {
   const file = dockerfile ? [`--file=${dockerfile}`] : [];
   return ['buildx', 'build', `--builder=${builder}`, '--progress=plain', `--build-arg=NONCE=${nonce}`, output, ...file, context];
+}
+
+/** The throwaway build that asks a stage's image where Go keeps its caches (plan/derived-dockerfile.ts), into `dest`. */
+export function goEnvQueryArgs(
+  builder: string,
+  dockerfile: string,
+  dest: string,
+  buildArgs: Record<string, string>,
+  context: string
+): string[] {
+  const args = Object.entries(buildArgs).map(([k, v]) => `--build-arg=${k}=${v}`);
+  return [
+    'buildx',
+    'build',
+    `--builder=${builder}`,
+    '--progress=plain',
+    ...args,
+    `--file=${dockerfile}`,
+    `--output=type=local,dest=${dest}`,
+    context
+  ];
 }

@@ -1,5 +1,6 @@
-// Registry command lines, pure: logins, reads (`buildx imagetools inspect`) and tags
-// (`buildx imagetools create`: an index of what was pushed by digest).
+// Registry command lines, pure: logins, reads (`buildx imagetools inspect`), tags
+// (`buildx imagetools create`: an index of what was pushed by digest), and a credential helper's
+// `get` (the registry API's tag list needs the credentials the docker CLI would use).
 
 export function loginArgs(registry: string, username: string): string[] {
   return ['login', `--username=${username}`, '--password-stdin', registry];
@@ -25,4 +26,11 @@ export function tagArgs(refs: string[], sources: string[], annotations: Record<s
   const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), ...refs.map((r) => `--tag=${r}`)];
   for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
   return [...a, ...sources];
+}
+
+/** `docker-credential-<helper> get` (the server on stdin), as the docker CLI runs a credHelpers/credsStore entry. */
+export function credentialHelperCommand(helper: string): { tool: string; args: string[] } {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper))
+    throw new Error(`the Docker config names a credential helper "${helper}" that is not a program name`);
+  return { tool: `docker-credential-${helper}`, args: ['get'] };
 }
