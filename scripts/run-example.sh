@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the action's main job locally on the bundled example, like a runner would: a published
 # release (v2.3.1) of fixtures/go-app, two images, three platforms, pushed to the local registry
-# of the test environment, using the same dist/ bundle. Then prints where the images are.
+# of the test environment, using the same dist/ bundle. Then prints where the images are, and ends
+# with the job summary (main's and post's) as a person reads it: each image's table and where the
+# time went, phase by phase.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 eval "$(bash "$ROOT/scripts/test-env.sh" --print-env)"
@@ -33,14 +35,18 @@ inputs=(INPUT_PLATFORMS=linux/amd64,linux/arm64,linux/riscv64 INPUT_SEMVER-TAGS=
 BASE_IMAGE=$GDP_BASE_REGISTRY/gdp/busybox:local")
 status=0
 (cd "$ROOT/fixtures/go-app" && env "${inputs[@]}" node "$ROOT/dist/index.js") || status=$?
-# The post step, with the state main saved (as the runner passes it: STATE_<name>).
-state_json=$(awk '/^gdpState<</{getline; print}' "$work/state")
+# The post step, with the state main saved (as the runner passes it: STATE_<name>; main saves it
+# each time it changes, and the runner passes the last value).
+state_json=$(awk '/^gdpState<</{getline; s=$0} END{print s}' "$work/state")
 (cd "$ROOT/fixtures/go-app" && env "${inputs[@]}" STATE_isPost=true STATE_gdpState="$state_json" node "$ROOT/dist/index.js") >/dev/null || true
 echo
-echo "== outputs"; cat "$work/output"
 echo "== where the images are"
 for repo in "$ns/server" "$ns/web"; do
   echo "http://$GDP_REGISTRY/v2/$repo/tags/list: $(curl -fsS -u "$GDP_REGISTRY_USER:$GDP_REGISTRY_PASSWORD" "http://127.0.0.1:${GDP_REGISTRY##*:}/v2/$repo/tags/list")"
 done
 echo "Pull with: docker login $GDP_REGISTRY -u $GDP_REGISTRY_USER && docker run --rm --platform linux/arm64 $GDP_REGISTRY/$ns/server:v2.3.1"
+# The job summary is HTML for the run's page: scripts/summary-text.ts lays it out for a terminal.
+"$ROOT/node_modules/.bin/ncc" build "$ROOT/scripts/summary-text.ts" -o "$work/summary-text" --target es2022 --quiet
+echo
+GDP_SUMMARY_TEXT="$work/summary" node "$work/summary-text/index.js"
 exit $status

@@ -1,8 +1,9 @@
 // A release published from dist/ to the real local registry: tags, platforms, labels, the images
-// (native and under QEMU) print the version the release carried, and post undoes the login and
-// the action's Docker config.
+// (native and under QEMU) print the version the release carried, the summary says where the time
+// went, and post undoes the login and the action's Docker config and, on a GitHub-hosted runner,
+// leaves the builder to the discarded VM.
 import { existsSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   docker,
   ENGINE,
@@ -51,11 +52,17 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
         event: 'release-published.json',
         eventName: 'release',
         ref: 'refs/tags/v2.3.1',
-        env: { PATH: recorder.path }
+        env: { PATH: recorder.path, RUNNER_ENVIRONMENT: 'github-hosted' }
       });
     },
     15 * 60 * 1000
   );
+
+  // Post left the builder (the VM of a hosted runner goes with it); here the machine stays.
+  afterAll(() => {
+    const state = JSON.parse(run.state.gdpState ?? '{}') as { builders?: string[] };
+    for (const b of state.builders ?? []) docker(['buildx', 'rm', '--force', b]);
+  });
 
   it('succeeds and reports what it pushed', () => {
     expect(run.stdout).not.toMatch(/::error::/);
@@ -127,10 +134,30 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
     }
   });
 
-  it('post logs out and removes the temporary Docker config', () => {
+  it('the job summary has a row per phase: each image’s build, each platform’s load + smoke test, push, check, tag, post', () => {
+    // The summary once post ran: main's, then post's.
+    const summaries = run.post?.summary ?? '';
+    const rows = [...summaries.matchAll(/<tr><td>([^<]+)<\/td><td>([\d.]+ s)<\/td><td>([\d.]+ s)<\/td><\/tr>/g)].map((m) => m[1]);
+    const images = [`${REGISTRY}/${server}`, `${REGISTRY}/${web}`];
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        'login',
+        'QEMU',
+        'builder',
+        'Go cache restore',
+        ...images.flatMap((i) => [`build ${i}`, ...PLATFORMS.map((p) => `load + smoke ${i} ${p}`), `push ${i}`, `check ${i}`]),
+        'tag',
+        'post'
+      ])
+    );
+    expect(run.summary).toContain('<h3>Where the time went</h3>');
+    expect(run.post?.summary).toContain('<h3>Post step</h3>');
+  });
+
+  it('post logs out, removes the temporary Docker config and, on a GitHub-hosted runner, leaves the builder to the VM', () => {
     expect(run.post?.status).toBe(0);
     // What main saved for post to undo: its own Docker config and the registry it logged in to.
-    const state = JSON.parse(run.state.gdpState ?? '{}') as { dockerConfig?: string; registries?: string[] };
+    const state = JSON.parse(run.state.gdpState ?? '{}') as { dockerConfig?: string; registries?: string[]; builders?: string[] };
     expect(state.registries).toEqual([REGISTRY]);
     const config = state.dockerConfig ?? '';
     expect(config).not.toBe('');
@@ -141,5 +168,10 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
       { config, args: `logout ${REGISTRY}` }
     ]);
     expect(existsSync(config)).toBe(false);
+    // A GitHub-hosted runner: post left the builder main created (the VM goes with it), and said so.
+    const builder = state.builders?.[0] ?? 'none';
+    expect(calls.filter((c) => c.args.startsWith('buildx rm'))).toEqual([]);
+    expect(run.post?.stdout).toContain(`Left builder ${builder} in place: a GitHub-hosted runner`);
+    expect(docker(['buildx', 'inspect', builder]).status).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
-// Unit tests' stand-in for the real runner (ExecRunner).
+// Unit tests' stand-ins for the real runner (ExecRunner): one that answers from a script, and one
+// that holds chosen calls until the test lets them go (a build still under way).
 import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
 
 /** A fake runner: records every docker call and answers from a script. */
@@ -7,6 +8,10 @@ export class FakeRunner implements Runner {
   constructor(private readonly answer: (args: string[]) => Partial<ExecResult> = () => ({})) {}
   async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.calls.push(args);
+    return this.answered(args, opts);
+  }
+  /** The answer to a call, without recording it. */
+  answered(args: string[], opts: ExecOptions = {}): ExecResult {
     const r = { exitCode: 0, stdout: '', stderr: '', ...this.answer(args) };
     if (r.exitCode !== 0 && !opts.allowFailure) throw new Error(`docker ${args[0]} failed${r.stderr ? `: ${r.stderr}` : ''}`);
     return r;
@@ -27,5 +32,28 @@ export class FakeRunner implements Runner {
   }
   commands(): string[] {
     return this.calls.map((c) => (c[0] === 'buildx' ? `buildx ${c[1]}` : (c[0] ?? '')));
+  }
+}
+
+/**
+ * A FakeRunner whose calls that `held` picks are recorded when they start and answered only once
+ * `release()` is called: one command of a run stays under way while the others go on.
+ */
+export class HoldingRunner extends FakeRunner {
+  private open: () => void = () => undefined;
+  private readonly gate = new Promise<void>((r) => (this.open = r));
+  constructor(
+    answer: (args: string[]) => Partial<ExecResult>,
+    private readonly held: (args: string[]) => boolean
+  ) {
+    super(answer);
+  }
+  release(): void {
+    this.open();
+  }
+  override async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.calls.push(args);
+    if (this.held(args)) await this.gate;
+    return this.answered(args, opts);
   }
 }

@@ -1,8 +1,9 @@
 // The dry run is the pipeline: the same plan through the dry run's recording runner and through a
-// real run's runner (a fake engine) gives the same commands in the same order, up to what the
-// answers decide (digests, temporary paths, container names, and the reads that watch a running
-// smoke test). And a dry run writes nothing: no hand-off record, no cache entry.
-import { mkdtempSync } from 'node:fs';
+// real run's runner (a fake engine) gives the same commands, each image's in the same order (images
+// build side by side), up to what the answers decide (digests, temporary paths, container names,
+// and the reads that watch a running smoke test). And a dry run writes nothing: no hand-off record, no cache entry.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -46,14 +47,51 @@ const plan = (over: Record<string, string> = {}) =>
     'amd64'
   );
 
-/** A fake engine: a smoke container started with a published port is a running server that answers, any other exits 0. */
+/**
+ * A fake engine and registry, answering as buildx does: each push by digest gets a digest of its
+ * own, an index of the platforms it pushed, whose manifests name the config the engine gives as
+ * the loaded image's ID; `imagetools create --dry-run` prints the index of its sources' images. A
+ * smoke container started with a published port is a running server that answers, any other
+ * exits 0.
+ */
 const servers = new Set<string>();
+const pushes = new Map<string, string[]>();
+const sha = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+const manifestsOf = (digest: string) =>
+  (pushes.get(digest) ?? []).map((p) => {
+    const [os, architecture, variant] = p.split('/');
+    return { digest: sha(`${digest} ${p}`), size: 1, platform: { os, architecture, ...(variant ? { variant } : {}) } };
+  });
 function engine(args: string[]) {
   const name = args.find((a) => a.startsWith('--name='))?.slice('--name='.length);
   if (args[0] === 'run' && name && args.some((a) => a.startsWith('--publish='))) servers.add(name);
   if (args[0] === 'container' && args[1] === 'inspect')
     return { stdout: JSON.stringify(servers.has(args[3] ?? '') ? { Status: 'running', ExitCode: 0 } : { Status: 'exited', ExitCode: 0 }) };
   if (args[0] === 'port') return { stdout: '127.0.0.1:1\n' };
+  if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: b\nDriver: docker-container\n' };
+  const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
+  if (metadata && args.some((a) => a.includes('push-by-digest=true'))) {
+    const digest = sha(`push ${pushes.size} ${Math.random()}`);
+    pushes.set(
+      digest,
+      args
+        .find((a) => a.startsWith('--platform='))
+        ?.slice('--platform='.length)
+        .split(',') ?? []
+    );
+    writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': digest }));
+    return {};
+  }
+  if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${DIGEST(7)}\n` };
+  if (args[1] === 'imagetools' && args[2] === 'create' && args[3] === '--dry-run') {
+    const manifests = args.filter((a) => a.includes('@')).flatMap((a) => manifestsOf(a.slice(a.indexOf('@') + 1)));
+    return { stdout: `${JSON.stringify({ schemaVersion: 2, manifests })}\n` };
+  }
+  if (args[1] === 'imagetools' && args[2] === 'inspect' && args[4] === '--raw') {
+    const digest = (args[3] ?? '').slice((args[3] ?? '').indexOf('@') + 1);
+    if (pushes.has(digest)) return { stdout: JSON.stringify({ manifests: manifestsOf(digest) }) };
+    return { stdout: JSON.stringify({ config: { digest: DIGEST(7), size: 1 }, layers: [{ size: 2 }] }) };
+  }
   return platformEngine('amd64')(args);
 }
 
@@ -64,13 +102,37 @@ const normalized = (calls: string[][]): string[] =>
     .map((c) =>
       c
         .join(' ')
-        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<index digest>|<image ID>|<[\w/]+ manifest digest>/g, '<D>')
+        .replace(/sha256:[0-9a-f]{64}|<digest-\d+>|<manifest-[\d.]+>|<index digest>|<image ID>|<[\w/]+ manifest digest>/g, '<D>')
         .replace(/\/[^\s=,]*gdp-(run|unit|dry)-[^/\s]+\//g, '<tmp>/')
         .replace(/gdp-smoke-[\w-]+/g, '<container>')
     );
 
+/**
+ * The normalized commands of each image (images build and push side by side, so only each
+ * image's own order is the run's), and those of the run itself (login, builder), by image: its
+ * files, its refs, its smoke containers.
+ */
+function perImage(calls: string[][]): Record<string, string[]> {
+  const containers = new Map<string, string>();
+  const owner = (c: string[]): string => {
+    const file = c.map((a) => /\/(?:build|load|push)-(\d+)-/.exec(a)?.[1]).find((n) => n !== undefined);
+    if (file !== undefined) return file;
+    const line = c.join(' ');
+    const image = /example\/tunnel-web\b/.test(line) ? '1' : /example\/tunnel\b/.test(line) ? '0' : undefined;
+    const name = c.find((a) => a.startsWith('--name='))?.slice('--name='.length);
+    if (c[0] === 'run' && name && image) containers.set(name, image);
+    return image ?? [...containers.entries()].find(([k]) => c.includes(k))?.[1] ?? 'run';
+  };
+  const out: Record<string, string[]> = {};
+  for (const c of calls) {
+    const [line] = normalized([c]);
+    if (line !== undefined) (out[owner(c)] ??= []).push(line);
+  }
+  return out;
+}
+
 describe('the dry run is the pipeline', () => {
-  it('records the same commands, in the same order, as a real run of the same plan (up to the answers)', async () => {
+  it('records the same commands as a real run of the same plan, each image’s in the same order (up to the answers)', async () => {
     const real = new FakeRunner(engine);
     const res = await runPipeline(
       plan(),
@@ -80,6 +142,7 @@ describe('the dry run is the pipeline', () => {
         runId: '42-1',
         ghaCache: { reason: 'none here' },
         tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')),
+        parallelism: 2,
         smokeProbe: {
           now: (() => {
             let t = 0;
@@ -91,9 +154,11 @@ describe('the dry run is the pipeline', () => {
       }
     );
     expect(res.error).toBeUndefined();
-    const dry = await recordedCommands(plan(), { reads: engine });
+    const dry = await recordedCommands(plan(), { reads: engine, env: { parallelism: 2 } });
     expect(dry.result.error).toBeUndefined();
-    expect(normalized(dry.calls)).toEqual(normalized(real.calls));
+    const [realCommands, dryCommands] = [perImage(real.calls), perImage(dry.calls)];
+    expect(Object.keys(dryCommands).sort()).toEqual(['0', '1', 'run']);
+    expect(dryCommands).toEqual(realCommands);
     // Every phase is there: login, builder, build, load, smoke run, push by digest, the check's
     // reads, the tags' dry run and tags, and the signatures.
     const kinds = new Set(normalized(dry.calls).map((c) => c.split(' ').slice(0, 3).join(' ')));
@@ -109,8 +174,12 @@ describe('the dry run is the pipeline', () => {
       'cosign sign --yes'
     ])
       expect([k, [...kinds].some((c) => c.startsWith(k))]).toEqual([k, true]);
+    // Every tag of an image, in both registries, in one call.
+    const tags = ['docker.io', 'ghcr.io'].flatMap((r) =>
+      ['v2.3.1', '2.3.1', '2.3', '2', 'latest'].map((t) => `--tag=${r}/example/tunnel:${t}`)
+    );
     expect(normalized(dry.calls)).toContain(
-      'buildx imagetools create --dry-run --tag=docker.io/example/tunnel:v2.3.1 ' +
+      `buildx imagetools create --dry-run ${tags.join(' ')} ` +
         '--annotation=index:org.opencontainers.image.description=SSH tunnels in a container ' +
         '--annotation=index:org.opencontainers.image.source=https://github.com/example/tunnel --annotation=index:org.opencontainers.image.version=v2.3.1 ' +
         `--annotation=index:org.opencontainers.image.revision=${SHA} --annotation=index:org.opencontainers.image.licenses=MIT ` +
@@ -170,7 +239,11 @@ describe('the dry run is the pipeline', () => {
     const { calls, result } = await recordedCommands(tunnel, { reads: platformEngine('amd64'), store });
     expect(result.error).toBeUndefined();
     const tags = calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
-    expect(tags.map((c) => c[3])).toEqual(['v2.3.1', '2.3.1', '2.3', '2', 'latest'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`));
+    // The version tags in one call, then the floating tags in another.
+    expect(tags.map((c) => c.filter((a) => a.startsWith('--tag=')))).toEqual([
+      ['v2.3.1', '2.3.1'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`),
+      ['2.3', '2', 'latest'].map((t) => `--tag=ghcr.io/example/tunnel:${t}`)
+    ]);
     expect(tags[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
     expect(calls.filter((c) => c[1] === 'build')).toEqual([]);
   });

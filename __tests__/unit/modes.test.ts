@@ -268,7 +268,11 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
     expect(r.calls.filter((c) => c[0] === 'buildx' && c[1] === 'build')).toEqual([]);
     expect(r.calls.filter((c) => c[0] === 'run')).toEqual([]);
     const creates = r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run');
-    expect(creates.map((c) => c[3])).toEqual(['--tag=ghcr.io/example/tunnel:v2.3.1', '--tag=ghcr.io/example/tunnel:latest']);
+    // The version tag, then (another call) the floating tag.
+    expect(creates.map((c) => c.filter((a) => a.startsWith('--tag=')))).toEqual([
+      ['--tag=ghcr.io/example/tunnel:v2.3.1'],
+      ['--tag=ghcr.io/example/tunnel:latest']
+    ]);
     expect(creates[0]?.slice(-2)).toEqual([`ghcr.io/example/tunnel@${DIGEST(1)}`, `ghcr.io/example/tunnel@${DIGEST(2)}`]);
     expect(creates[0]).toContain('--annotation=index:org.opencontainers.image.version=v2.3.1');
     expect(creates[0]).toContain(`--annotation=index:org.opencontainers.image.revision=${SHA}`);

@@ -113,7 +113,7 @@ describe('which platforms build where', () => {
 });
 
 describe('the dry run of a split build', () => {
-  it('records the context and its builder, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
+  it('records the context and its builder, the runner’s tested platform built by its load first, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
     const img = {
       name: 'ghcr.io/o/a',
       repositories: ['ghcr.io/o/a'],
@@ -155,19 +155,28 @@ describe('the dry run of a split build', () => {
     expect(cmds[0]).toMatch(/^buildx create --name=go-docker-publish-42-1 --driver=docker-container /);
     expect(cmds[1]).toBe(`context create ${node} --docker=host=ssh://b@arm`);
     expect(cmds[2]).toMatch(new RegExp(`^buildx create --name=${nodeBuilder} --driver=docker-container .* ${node}$`));
+    // The runner's tested platform first, built by its load (the layer cache read, not written).
     expect(cmds[3]).toMatch(
-      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
+      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-from=type=gha.*--output=type=docker,name=ghcr.io\/o\/a:v1,rewrite-timestamp=true/
     );
+    expect(cmds[3]).not.toContain('--cache-to');
     expect(cmds[4]).toMatch(
-      new RegExp(`^--context=${node} buildx build --progress=plain --builder=${nodeBuilder} --platform=linux/arm64 `)
-    );
-    expect(cmds[4]).not.toContain('--cache-to');
-    expect(cmds[8]).toMatch(
       new RegExp(
-        `^--context=${node} buildx build .*--platform=linux/arm64 .*--output=type=docker,name=ghcr.io/o/a:v1,dest=\\S+/load.tar,rewrite-timestamp=true --provenance=false`
+        `^--context=${node} buildx build --progress=plain --builder=${nodeBuilder} --platform=linux/arm64 .*--output=type=cacheonly`
       )
     );
-    expect(cmds[9]).toMatch(/^load --input=\S+\/load.tar$/);
+    expect(cmds[4]).not.toContain('--cache-to');
+    expect(cmds[5]).toMatch(
+      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
+    );
+    expect(cmds[6]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/amd64 --pull=never ghcr.io\/o\/a:v1$/);
+    expect(cmds[7]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
+    expect(cmds[8]).toMatch(
+      new RegExp(
+        `^--context=${node} buildx build .*--platform=linux/arm64 .*--output=type=docker,name=ghcr.io/o/a:v1,dest=\\S+/load-0-linux-arm64.tar,rewrite-timestamp=true --provenance=false`
+      )
+    );
+    expect(cmds[9]).toMatch(/^load --input=\S+\/load-0-linux-arm64.tar$/);
     expect(cmds[10]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/arm64 --pull=never ghcr.io\/o\/a:v1$/);
     expect(cmds[11]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
     expect(cmds[12]).toMatch(/^buildx build .*--platform=linux\/amd64 .*push-by-digest=true/);

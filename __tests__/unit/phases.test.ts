@@ -9,7 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { buildxBuildArgs, cacheArgs, type BuildOutput } from '../../src/plan/commands/build.js';
 import { BINFMT_IMAGE, smokeRunArgs } from '../../src/plan/commands/containers.js';
 import { loginArgs, tagArgs } from '../../src/plan/commands/registry.js';
-import { cacheErrors, countSteps } from '../../src/plan/build-log.js';
+import { buildSteps, cacheErrors, countSteps } from '../../src/plan/build-log.js';
 import { indexDigestOf, platformManifest, platformSizes } from '../../src/plan/index-manifest.js';
 import { rewritesTimestamps } from '../../src/plan/parts.js';
 import { smokePlatforms } from '../../src/plan/smoke.js';
@@ -18,11 +18,12 @@ import { chooseBuilder, parseInspect, type BuilderInfo } from '../../src/run/bui
 import { runPipeline } from '../../src/run/pipeline.js';
 import { emulatedPlatforms } from '../../src/plan/platforms.js';
 import { missingInterpreters, setupQemu } from '../../src/run/qemu.js';
+import { phaseRows, PhaseClock } from '../../src/report/phases.js';
 import { summaryRows } from '../../src/report/summary.js';
 import { indexAnnotations } from '../../src/plan/labels.js';
 import { isTransient, withRetry } from '../../src/run/retry.js';
 import type { ExecResult } from '../../src/run/runner.js';
-import { FakeRunner } from '../support/fake-runner.js';
+import { FakeRunner, HoldingRunner } from '../support/fake-runner.js';
 
 const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
   name: 'ghcr.io/example/tunnel',
@@ -166,15 +167,26 @@ describe('command lines', () => {
     ).toEqual(['buildx', 'build', '--builder=b1', ...argv]);
   });
 
-  it('tags: a copy of the pushed index, or one index of several parts', () => {
-    expect(tagArgs('ghcr.io/o/a:v1', ['ghcr.io/o/a@sha256:1'])).toEqual([
+  it('tags: a copy of the pushed index, or one index of several parts, under every tag of every registry in one call', () => {
+    expect(tagArgs(['ghcr.io/o/a:v1'], ['ghcr.io/o/a@sha256:1'])).toEqual([
       'buildx',
       'imagetools',
       'create',
       '--tag=ghcr.io/o/a:v1',
       'ghcr.io/o/a@sha256:1'
     ]);
-    expect(tagArgs('r/a:1', ['r/a@sha256:1', 'r/a@sha256:2']).slice(4)).toEqual(['r/a@sha256:1', 'r/a@sha256:2']);
+    expect(tagArgs(['r/a:1'], ['r/a@sha256:1', 'r/a@sha256:2']).slice(4)).toEqual(['r/a@sha256:1', 'r/a@sha256:2']);
+    // buildx ≥ 0.21 copies the sources into each tag's repository, whatever its registry.
+    expect(tagArgs(['ghcr.io/o/a:v1', 'ghcr.io/o/a:latest', 'docker.io/o/a:v1'], ['ghcr.io/o/a@sha256:1'], {}, true)).toEqual([
+      'buildx',
+      'imagetools',
+      'create',
+      '--dry-run',
+      '--tag=ghcr.io/o/a:v1',
+      '--tag=ghcr.io/o/a:latest',
+      '--tag=docker.io/o/a:v1',
+      'ghcr.io/o/a@sha256:1'
+    ]);
   });
 
   it('the digest of the index a tag will hold, from imagetools create --dry-run (buildx 0.29, registry digest as pushed)', () => {
@@ -196,7 +208,7 @@ describe('command lines', () => {
       'org.opencontainers.image.created': '2026-11-20T10:00:00Z',
       'com.example.team': 'edge'
     };
-    expect(tagArgs('r/a:1', ['r/a@sha256:1'], indexAnnotations(labels))).toEqual([
+    expect(tagArgs(['r/a:1'], ['r/a@sha256:1'], indexAnnotations(labels))).toEqual([
       'buildx',
       'imagetools',
       'create',
@@ -304,6 +316,21 @@ describe('parsing docker output', () => {
       '#8 [internal] load .dockerignore'
     ].join('\n');
     expect(countSteps(log)).toEqual({ cached: 2, total: 3 });
+  });
+  it('a cold build whose tested platform its load built first (BuildKit v0.32.2): the steps the load ran are not from the cache', () => {
+    const fixture = (f: string): string => readFileSync(new URL(`../fixtures/buildx/${f}`, import.meta.url), 'utf8');
+    const [load, all] = [fixture('build-load-first-platform.txt'), fixture('build-all-platforms-after-load.txt')];
+    // The build of every platform shows what the load ran as CACHED.
+    expect(countSteps(all)).toEqual({ cached: 5, total: 13 });
+    expect(buildSteps(all, load)).toEqual({ cached: 0, total: 13 });
+    // A load that itself found its steps in the cache (a rebuild): they count as cached.
+    const cachedLoad = '#7 [build 2/2] RUN go build\n#7 CACHED\n';
+    expect(
+      buildSteps('#9 [linux/amd64 build 2/2] RUN go build\n#9 CACHED\n#10 [linux/amd64->arm64 build 2/2] RUN x\n', cachedLoad)
+    ).toEqual({
+      cached: 1,
+      total: 2
+    });
   });
   it('finds failed cache import and export steps (buildx 0.13 with ignore-error=true, cache service down)', () => {
     const log = [
@@ -453,6 +480,11 @@ const engine =
       const i = held(args.at(-1) ?? '');
       return i ? { stdout: `${store === 'classic' ? i.config : i.manifest}\n` } : { exitCode: 1, stderr: 'No such image' };
     }
+    // The dry run prints the index every tag will name: the tagged index, byte for byte.
+    if (args[1] === 'imagetools' && args[2] === 'create' && args[3] === '--dry-run') {
+      const i = held(args.find((a) => a.startsWith('--tag='))?.slice('--tag='.length) ?? '');
+      return i ? { stdout: `${fixture(i.files.tagged)}\n` } : { exitCode: 1, stderr: 'ERROR: not found' };
+    }
     if (args[1] === 'imagetools' && args[2] === 'inspect') {
       const target = args[3] ?? '';
       const i = held(target);
@@ -470,63 +502,154 @@ const engine =
   };
 
 /** What each docker call was, by kind: the build's outputs told apart. */
-const kinds = (r: FakeRunner): string[] =>
-  r.calls.map((c) => {
-    const out = c.find((a) => a.startsWith('--output='));
-    if (out) return out.includes('cacheonly') ? 'build' : out.includes('type=docker') ? 'load' : 'push-by-digest';
-    if (c[0] === 'buildx')
-      return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}${c[3] === '--dry-run' ? ' --dry-run' : ''}` : `buildx ${c[1] ?? ''}`;
-    return c[0] === 'logs' ? 'logs' : c.slice(0, 2).join(' ');
+const kindOf = (c: string[]): string => {
+  const out = c.find((a) => a.startsWith('--output='));
+  if (out) return out.includes('cacheonly') ? 'build' : out.includes('type=docker') ? 'load' : 'push-by-digest';
+  if (c[0] === 'buildx')
+    return c[1] === 'imagetools' ? `imagetools ${c[2] ?? ''}${c[3] === '--dry-run' ? ' --dry-run' : ''}` : `buildx ${c[1] ?? ''}`;
+  return c[0] === 'logs' ? 'logs' : c.slice(0, 2).join(' ');
+};
+const kinds = (r: FakeRunner): string[] => r.calls.map(kindOf);
+
+/** The plan's images in the calls: which image (0 tunnel, 1 web) each call is for, by its files, refs and containers. */
+function imageOfCalls(calls: string[][]): (number | undefined)[] {
+  const containers = new Map<string, number>();
+  const byRef = (c: string[]): number | undefined =>
+    c.some((a) => a.includes('example/web')) ? 1 : c.some((a) => a.includes('example/tunnel')) ? 0 : undefined;
+  return calls.map((c) => {
+    const file = c.find((a) => a.startsWith('--metadata-file='));
+    const n = file ? /\/(?:build|load|push)-(\d+)-/.exec(file)?.[1] : undefined;
+    if (n !== undefined) return Number(n);
+    const name = c.find((a) => a.startsWith('--name='))?.slice('--name='.length);
+    if (c[0] === 'run' && name) containers.set(name, byRef(c) ?? -1);
+    const container = [...containers.keys()].find((k) => c.includes(k));
+    return container !== undefined ? containers.get(container) : byRef(c);
   });
+}
 
 describe('pipeline with a fake runner', () => {
   const env = { runId: '1', ghaCache: { reason: 'none here' }, tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')) };
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
+  const twoImages = plan;
 
   it.each<['classic' | 'containerd', [string, string]]>([
     // The engine's image ID of each tested platform: the config digest on the classic store, the manifest digest on containerd's.
     ['classic', [TUNNEL.config, WEB.config]],
     ['containerd', [TUNNEL.manifest, WEB.manifest]]
-  ])('%s image store: build → load+smoke each → push each by digest and check it is what ran → then every tag', async (store, tested) => {
-    const r = new FakeRunner(engine(store));
-    const res = await runPipeline(plan(), r, hooks, env);
+  ])(
+    '%s image store, two images at once: each loads (builds) its tested platform, then builds the rest and smoke-tests; every push after every smoke test; every tag after every push and check',
+    async (store, tested) => {
+      const r = new FakeRunner(engine(store));
+      const res = await runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
+      expect(res.error).toBeUndefined();
+      const all = kinds(r);
+      const owner = imageOfCalls(r.calls);
+      const mine = (i: number): string[] =>
+        all.filter((k, n) => owner[n] === i && !['buildx inspect', 'container inspect', 'logs', 'imagetools inspect'].includes(k));
+      // The tunnel's tags: its version tag, then (another call) its floating tag latest; the web has a version tag only.
+      for (const [i, creates] of [
+        [0, ['imagetools create', 'imagetools create']],
+        [1, ['imagetools create']]
+      ] as const) {
+        expect(mine(i)).toEqual([
+          'load',
+          'image inspect',
+          'build',
+          'run --detach',
+          'rm --force',
+          'push-by-digest',
+          'imagetools create --dry-run',
+          ...creates
+        ]);
+      }
+      // Side by side: the second image loads before the first one's smoke test runs.
+      expect(all.indexOf('load', all.indexOf('load') + 1)).toBeLessThan(all.indexOf('run --detach'));
+      const last = (k: string): number => all.lastIndexOf(k);
+      expect(all.indexOf('push-by-digest')).toBeGreaterThan(last('rm --force'));
+      const lastRead = Math.max(...all.flatMap((k, n) => (k === 'imagetools inspect' && r.calls[n]?.includes('--raw') ? [n] : [])));
+      expect(all.indexOf('imagetools create')).toBeGreaterThan(Math.max(last('push-by-digest'), lastRead));
+      // Per image one call for the version tags, one for the floating tags; nothing is read back after the tags.
+      expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
+        ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+        ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
+        ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/web@${WEB.index}`]
+      ]);
+      expect(all.slice(all.indexOf('imagetools create'))).not.toContain('imagetools inspect');
+      expect(res.pushed).toBe(true);
+      expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
+      // The digest is the dry run's (the tagged index, known before any tag existed); the sizes
+      // (config + layers, in the registry) come from the check's reads.
+      expect(res.images.map((i) => [i.name, i.smoke, i.digest, i.tested, i.size])).toEqual([
+        ['ghcr.io/example/tunnel', 'passed', TUNNEL.tagged, { 'linux/amd64': tested[0] }, { 'linux/amd64': 1895311 }],
+        ['ghcr.io/example/web', 'passed', WEB.tagged, { 'linux/amd64': tested[1] }, { 'linux/amd64': 1895308 }]
+      ]);
+      // Each manifest was read once per repository, however many tags and checks use it.
+      const reads = r.calls.filter((c) => c[2] === 'inspect' && c[4] === '--raw').map((c) => c[3]);
+      expect(reads).toEqual([...new Set(reads)]);
+      // Where the time went: a row per phase, per image and platform.
+      expect(res.phases?.map((p) => p.name)).toEqual(
+        expect.arrayContaining([
+          'login',
+          'QEMU',
+          'builder',
+          'Go cache restore',
+          'build ghcr.io/example/tunnel',
+          'load + smoke ghcr.io/example/tunnel linux/amd64',
+          'build ghcr.io/example/web',
+          'load + smoke ghcr.io/example/web linux/amd64',
+          'push ghcr.io/example/tunnel',
+          'check ghcr.io/example/tunnel',
+          'push ghcr.io/example/web',
+          'check ghcr.io/example/web',
+          'tag'
+        ])
+      );
+      expect(res.phases?.every((p) => p.end !== undefined && p.end >= p.start)).toBe(true);
+    }
+  );
+
+  it('a failed smoke test of the second image while the first one still builds: no push at all, once the first has built', async () => {
+    // The first image's build of every platform is held (still compiling); the second image's smoke test fails meanwhile.
+    let web = '';
+    const r = new HoldingRunner(
+      engine('classic', (args) => {
+        if (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
+        const mine = web !== '' && args.includes(web.slice('--name='.length));
+        if (mine && args[0] === 'container') return { stdout: '{"Status":"exited","ExitCode":3}' };
+        return undefined;
+      }),
+      (args) => args.includes('--output=type=cacheonly') && args.some((a) => a.includes('/build-0-'))
+    );
+    const running = runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
+    // Let everything but the held build run: the second image's smoke test fails.
+    for (let n = 0; n < 200 && !r.calls.some((c) => c[0] === 'rm' && c.includes(web.slice('--name='.length))); n++) await Promise.resolve();
+    expect(web).not.toBe('');
+    expect(kinds(r)).not.toContain('push-by-digest');
+    r.release();
+    const res = await running;
+    expect(kinds(r).filter((k) => k === 'push-by-digest' || k.startsWith('imagetools create'))).toEqual([]);
+    expect(res.pushed).toBe(false);
+    expect(res.error?.message).toMatch(/image ghcr\.io\/example\/web, platform linux\/amd64: exited with code 3[\s\S]*Nothing was pushed/);
+    expect(res.images.map((i) => i.smoke)).toEqual(['passed', 'failed']);
+  });
+
+  it('every smoke test passed while the first image still builds: the pushes start, and no tag before that build ended', async () => {
+    const r = new HoldingRunner(
+      engine('classic'),
+      (args) => args.includes('--output=type=cacheonly') && args.some((a) => a.includes('/build-0-'))
+    );
+    const running = runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
+    for (let n = 0; n < 200 && kinds(r).filter((k) => k === 'push-by-digest').length < 2; n++) await Promise.resolve();
+    // Both images' pushes are under way (the held build's push shares its compile in BuildKit), nothing is tagged.
+    expect(kinds(r).filter((k) => k === 'push-by-digest')).toHaveLength(2);
+    expect(kinds(r).filter((k) => k.startsWith('imagetools create'))).toEqual([]);
+    r.release();
+    const res = await running;
     expect(res.error).toBeUndefined();
-    expect(kinds(r).filter((k) => !['buildx inspect', 'buildx create', 'imagetools inspect'].includes(k))).toEqual([
-      'login --username=me',
-      'build',
-      'build',
-      'load',
-      'image inspect',
-      'run --detach',
-      'container inspect',
-      'logs',
-      'rm --force',
-      'load',
-      'image inspect',
-      'run --detach',
-      'container inspect',
-      'logs',
-      'rm --force',
-      'push-by-digest',
-      'push-by-digest',
-      'imagetools create --dry-run',
-      'imagetools create',
-      'imagetools create',
-      'imagetools create --dry-run',
-      'imagetools create'
-    ]);
-    expect(r.calls.filter((c) => c[2] === 'create' && c[3] !== '--dry-run').map((c) => c.slice(3))).toEqual([
-      ['--tag=ghcr.io/example/tunnel:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
-      ['--tag=ghcr.io/example/tunnel:latest', VERSION_ANNOTATION, `ghcr.io/example/tunnel@${TUNNEL.index}`],
-      ['--tag=ghcr.io/example/web:v2.3.1', VERSION_ANNOTATION, `ghcr.io/example/web@${WEB.index}`]
-    ]);
-    expect(res.pushed).toBe(true);
-    expect(res.pushedRefs).toEqual(['ghcr.io/example/tunnel:v2.3.1', 'ghcr.io/example/tunnel:latest', 'ghcr.io/example/web:v2.3.1']);
-    // Each image's tagged index as read back, and its size in the registry (config + layers).
-    expect(res.images.map((i) => [i.name, i.smoke, i.digest, i.tested, i.size])).toEqual([
-      ['ghcr.io/example/tunnel', 'passed', TUNNEL.tagged, { 'linux/amd64': tested[0] }, { 'linux/amd64': 1895311 }],
-      ['ghcr.io/example/web', 'passed', WEB.tagged, { 'linux/amd64': tested[1] }, { 'linux/amd64': 1895308 }]
-    ]);
+    expect(kinds(r).filter((k) => k === 'imagetools create')).toHaveLength(3);
+    const build = res.phases?.find((p) => p.name === 'build ghcr.io/example/tunnel');
+    const push = res.phases?.find((p) => p.name === 'push ghcr.io/example/tunnel');
+    expect(push && build && push.start <= (build.end ?? 0)).toBe(true);
   });
 
   it('a floating tag that a newer release holds is not moved back: latest stays, the version tag is made', async () => {
@@ -592,14 +715,14 @@ describe('pipeline with a fake runner', () => {
     expect(res.pushed).toBe(false);
   });
 
-  it('smoke-platforms: all loads and runs one platform at a time', async () => {
+  it('smoke-platforms: all loads and runs one platform at a time, the first built (and loaded) before the rest of the image', async () => {
     const r = new FakeRunner(engine('classic'));
     const p = plan({ push: false, smokePlatforms: 'all' });
     p.images = [img({ platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] })];
     await runPipeline(p, r, hooks, env);
     expect(kinds(r).filter((k) => ['build', 'load', 'run --detach'].includes(k))).toEqual([
-      'build',
       'load',
+      'build',
       'run --detach',
       'load',
       'run --detach',
@@ -701,6 +824,23 @@ describe('job summary', () => {
     expect(Object.fromEntries(summaryRows(signed, true, { provenance: 'false', sbom: false })).Attestations).toBe(
       'provenance: none (provenance: false)'
     );
+  });
+});
+
+describe('where the time went', () => {
+  it('times each phase, also one that fails, and lists them by start, in seconds', async () => {
+    let t = 1000;
+    const clock = new PhaseClock(() => t);
+    t += 500;
+    await clock.time('login', async () => void (t += 1200));
+    const build = clock.time('build a/b', async () => void (t += 30_000));
+    await expect(clock.time('load + smoke a/b linux/amd64', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    await build;
+    expect(phaseRows(clock.phases)).toEqual([
+      ['login', '0.5 s', '1.2 s'],
+      ['build a/b', '1.7 s', '30.0 s'],
+      ['load + smoke a/b linux/amd64 (failed)', '31.7 s', '0.0 s']
+    ]);
   });
 });
 

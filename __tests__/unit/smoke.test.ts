@@ -163,7 +163,8 @@ describe('smokeImage watches a detached container', () => {
     expect(run).toContain('--publish=127.0.0.1::8080');
     expect(run).toContain('--detach');
     expect(new Set(probe.urls)).toEqual(new Set(['http://127.0.0.1:49160/healthz']));
-    expect(probe.urls.length).toBe(7); // every half second until 3 s
+    // After 0.05, 0.15, 0.35 s, then every half second until 3 s.
+    expect(probe.urls.length).toBe(10);
     const name = run.find((a) => a.startsWith('--name='))?.slice(7);
     expect(r.calls.at(-1)).toEqual(['rm', '--force', '--volumes', name]);
   });

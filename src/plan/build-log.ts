@@ -20,15 +20,37 @@ export function cacheErrors(log: string): CacheErrors {
   return out;
 }
 
-/** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
-export function countSteps(log: string): { cached: number; total: number } {
-  const steps = new Set<string>();
+/** The steps of plain progress output ("#N [stage x/y] …"), by number: name (its platform prefix left out) and whether it was CACHED. */
+function steps(log: string): Map<string, { name: string; cached: boolean }> {
+  const out = new Map<string, { name: string; cached: boolean }>();
   const cached = new Set<string>();
   for (const line of log.split('\n')) {
-    const m = /^#(\d+) (\[.*\]|CACHED)/.exec(line);
-    if (!m || !m[1]) continue;
-    if (m[2] === 'CACHED') cached.add(m[1]);
-    else if (/^\[[^\]]*\d+\/\d+\]/.test(m[2] ?? '')) steps.add(m[1]);
+    const m = /^#(\d+) (?:\[([^\]]*\d+\/\d+)\] (.*)|CACHED$)/.exec(line);
+    if (!m?.[1]) continue;
+    if (m[2] === undefined) cached.add(m[1]);
+    // "[linux/amd64 build 5/5]", "[linux/amd64->arm64 build 2/5]" (a multi-platform build) are "[build 5/5]" in a one-platform one.
+    else out.set(m[1], { name: `${m[2].replace(/^[\w-]+\/[\w-]+(?:\/v\d+)?(?:->\S+)? /, '')} ${m[3] ?? ''}`, cached: false });
   }
-  return { cached: [...cached].filter((s) => steps.has(s)).length, total: steps.size };
+  for (const n of cached) {
+    const step = out.get(n);
+    if (step) step.cached = true;
+  }
+  return out;
+}
+
+/** Counts steps in BuildKit's plain progress output: "#N [stage x/y] ..." and "#N CACHED". */
+export function countSteps(log: string): { cached: number; total: number } {
+  const all = [...steps(log).values()];
+  return { cached: all.filter((s) => s.cached).length, total: all.length };
+}
+
+/**
+ * The steps of an image's build whose first tested platform was built (and loaded) on its own
+ * first: `firstLog` is that load's log, `log` the build of every platform, where the steps the
+ * load ran show as cached. A step counts as from the cache only when the load did not run it.
+ */
+export function buildSteps(log: string, firstLog = ''): { cached: number; total: number } {
+  const ranFirst = new Set([...steps(firstLog).values()].filter((s) => !s.cached).map((s) => s.name));
+  const all = [...steps(log).values()];
+  return { cached: all.filter((s) => s.cached && !ranFirst.has(s.name)).length, total: all.length };
 }

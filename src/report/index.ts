@@ -3,6 +3,7 @@
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
 import type { ImageOutcome } from './outcomes.js';
+import type { PhaseTime } from './phases.js';
 import { setOutputs } from './outputs.js';
 import { partialPush, runNote, writeSummary } from './summary.js';
 
@@ -12,12 +13,14 @@ export interface RunResult {
   pushed: boolean;
   pushedRefs: string[];
   error?: Error;
+  /** Where the time went: each phase's start and end. */
+  phases?: PhaseTime[];
 }
 
 export async function reportRun(plan: Plan, res: RunResult): Promise<void> {
   setOutputs(plan, res.images, res.pushed, res.pushedRefs);
   try {
-    await writeSummary(plan, res.images, runNote(plan, res.images, res.pushed, res.pushedRefs, res.error), res.pushedRefs);
+    await writeSummary(plan, res.images, runNote(plan, res.images, res.pushed, res.pushedRefs, res.error), res.pushedRefs, res.phases);
   } catch (e) {
     core.warning(`Could not write the job summary: ${(e as Error).message}`);
   }

@@ -1,10 +1,12 @@
-// The job summary: one line saying how the run ended, the Dockerfile findings, and a table per
-// image (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature,
-// the smoke-test and GitHub attestations with their verify commands).
+// The job summary: one line saying how the run ended, the Dockerfile findings, a table per image
+// (platforms, sizes, digest, tags, smoke test, build time, caches, attestations, signature, the
+// smoke-test and GitHub attestations with their verify commands), and where the time went (a row
+// per phase; post adds its own table: post.ts).
 import * as core from '@actions/core';
 import type { Plan } from '../plan/types.js';
 import type { ImageOutcome } from './outcomes.js';
 import { imagePushed } from './outputs.js';
+import { phaseRows, type PhaseTime } from './phases.js';
 
 /** How the run ended, in one sentence: the summary's first line. */
 export function runNote(plan: Plan, images: ImageOutcome[], pushed: boolean, pushedRefs: readonly string[], error?: Error): string {
@@ -83,8 +85,30 @@ export function summaryRows(
   ];
 }
 
+/** The heading of the phase table; post's own table has it too. */
+export const PHASES_HEADING = 'Where the time went';
+
+/** The phase table: phase, start (from the start of the step), wall time. */
+export function addPhaseTable(phases: readonly PhaseTime[], heading = PHASES_HEADING): void {
+  core.summary.addHeading(heading, 3);
+  core.summary.addTable([
+    [
+      { data: 'Phase', header: true },
+      { data: 'Start', header: true },
+      { data: 'Wall', header: true }
+    ],
+    ...phaseRows(phases).map((r) => r.map((c) => esc(c)))
+  ]);
+}
+
 /** `pushedRefs` says per image whether it was pushed (also in a run that failed half-way). */
-export async function writeSummary(plan: Plan, images: ImageOutcome[], note: string, pushedRefs: readonly string[]): Promise<void> {
+export async function writeSummary(
+  plan: Plan,
+  images: ImageOutcome[],
+  note: string,
+  pushedRefs: readonly string[],
+  phases: readonly PhaseTime[] = []
+): Promise<void> {
   const s = core.summary.addHeading('go-docker-publish', 2);
   s.addRaw(`<p>Version <code>${esc(plan.release.version ?? '(none)')}</code>. ${esc(note)}</p>`, true);
   const findings = plan.images.flatMap((img) =>
@@ -106,6 +130,7 @@ export async function writeSummary(plan: Plan, images: ImageOutcome[], note: str
       ...summaryRows(img, imagePushed(img, pushedRefs), { provenance: plan.provenance, sbom: plan.sbom })
     ]);
   }
+  if (phases.length > 0) addPhaseTable(phases);
   await s.write();
 }
 

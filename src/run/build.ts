@@ -1,19 +1,20 @@
-// The build phase: every image, every platform, into the builder's cache (`--output
-// type=cacheonly`), the runner's platforms on the runner's builder and each node's on its own,
-// all parts of an image at once. The smoke and push phases export the same build again (cache
-// hits) through exportPart: one platform loaded for a smoke test, every platform pushed by digest.
+// The build of an image: every platform into the builder's cache (`--output type=cacheonly`), the
+// runner's platforms on the runner's builder and each node's on its own, every part at once
+// (build-and-smoke.ts starts them). The smoke and push phases export the same build (cache hits)
+// through exportPart: one platform loaded for a smoke test, every platform pushed by digest. Each
+// command's log is one collapsed group, written when it ends (images build side by side).
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import * as core from '@actions/core';
 import { partArgs, type BuildOutput } from '../plan/commands/build.js';
-import { partPlace, splitPlatforms, type BuildNode, type BuildPart } from '../plan/parts.js';
+import { partPlace, type BuildNode, type BuildPart } from '../plan/parts.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import { authFailure, authFailureMessage } from '../plan/auth-failure.js';
-import { cacheErrors, countSteps, type CacheErrors } from '../plan/build-log.js';
+import { buildSteps, cacheErrors, type CacheErrors } from '../plan/build-log.js';
 import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import { goFetchFailure, goFetchFailureMessage } from '../plan/go-fetch-failure.js';
 import { registryOf } from '../plan/reference.js';
 import type { BuilderChoice } from './builder.js';
+import { LogGroup } from './log-group.js';
 import { lastLines, type ExecResult, type Runner } from './runner.js';
 
 export interface BuildResult {
@@ -34,7 +35,10 @@ export interface Builders {
   nodes: BuildNode[];
 }
 
-/** Runs one part's build with an output; returns the build log and the metadata file's fields. */
+/**
+ * Runs one part's build with an output; returns the build log and the metadata file's fields.
+ * `what` names it in the log (default: Build, Load, Push by digest).
+ */
 export async function exportPart(
   plan: Plan,
   img: PlannedImage,
@@ -43,7 +47,8 @@ export async function exportPart(
   output: BuildOutput,
   metadataFile: string,
   runner: Runner,
-  cacheAvailable = false
+  cacheAvailable = false,
+  what: string = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type]
 ): Promise<{ result: ExecResult; metadata: Record<string, unknown> }> {
   const result = await runner.docker(partArgs(plan, img, part, builder, output, metadataFile, cacheAvailable), {
     silent: true,
@@ -51,11 +56,10 @@ export async function exportPart(
     // The values of build secrets: buildx reads them from its environment (--secret=id=…,env=…).
     env: plan.secretEnv
   });
-  const what = { cacheonly: 'Build', load: 'Load', 'push-by-digest': 'Push by digest' }[output.type];
   const subject = `${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`;
-  core.startGroup(`${what} ${subject}`);
-  core.info(`${result.stdout}${result.stderr}`);
-  core.endGroup();
+  const group = new LogGroup(`${what} ${subject}`);
+  group.info(`${result.stdout}${result.stderr}`);
+  group.write();
   if (result.exitCode !== 0) {
     const pushedTo = output.type === 'push-by-digest' ? registryOf(output.repository) : undefined;
     const refused = authFailure(`${result.stdout}\n${result.stderr}`, pushedTo);
@@ -82,37 +86,34 @@ export async function exportPart(
   return { result, metadata };
 }
 
-export async function buildImages(
+/** Builds one part of an image into the builder's cache (with the gha/registry cache); returns its build log. */
+export async function buildPart(
   plan: Plan,
+  img: PlannedImage,
+  file: string,
+  part: BuildPart,
   builders: Builders,
   runner: Runner,
-  tmp: string,
   cacheAvailable: boolean
-): Promise<BuildResult[]> {
-  const results: BuildResult[] = [];
-  for (const [i, img] of plan.images.entries()) {
-    const parts = splitPlatforms(img.platforms, builders.nodes);
-    const started = Date.now();
-    for (const part of parts) core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`);
-    // allSettled: every part has finished (or failed) before the run goes on or cleans up.
-    const settled = await Promise.allSettled(
-      parts.map((part, j) =>
-        exportPart(plan, img, part, builders.runner.name, { type: 'cacheonly' }, join(tmp, `build-${i}-${j}.json`), runner, cacheAvailable)
-      )
-    );
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const log = settled.map((r) => (r.status === 'fulfilled' ? `${r.value.result.stdout}\n${r.value.result.stderr}` : '')).join('\n');
-    const seconds = (Date.now() - started) / 1000;
-    const steps = countSteps(log);
-    core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-    const errors = cacheErrors(log);
-    if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
-    if (errors.export) {
-      const why = refusalReason(refusalFromBuildKit(errors.export));
-      core.warning(`${img.name}: the build cache was not saved, ${why}: ${errors.export}. The run goes on without it.`);
-    }
-    results.push({ image: img, parts, seconds, cachedSteps: steps.cached, totalSteps: steps.total, cacheErrors: errors });
+): Promise<string> {
+  const { result } = await exportPart(plan, img, part, builders.runner.name, { type: 'cacheonly' }, file, runner, cacheAvailable);
+  return `${result.stdout}\n${result.stderr}`;
+}
+
+/**
+ * What an image's build came to, from the logs of its parts and of the load that built its first
+ * tested platform before them (`firstLog`: the parts' builds find those steps cached): the time,
+ * how many steps the cache gave, the cache errors (warned about).
+ */
+export function builtImage(img: PlannedImage, parts: BuildPart[], seconds: number, logs: string[], firstLog = ''): BuildResult {
+  const log = logs.join('\n');
+  const steps = buildSteps(log, firstLog);
+  core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
+  const errors = cacheErrors(`${firstLog}\n${log}`);
+  if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
+  if (errors.export) {
+    const why = refusalReason(refusalFromBuildKit(errors.export));
+    core.warning(`${img.name}: the build cache was not saved, ${why}: ${errors.export}. The run goes on without it.`);
   }
-  return results;
+  return { image: img, parts, seconds, cachedSteps: steps.cached, totalSteps: steps.total, cacheErrors: errors };
 }

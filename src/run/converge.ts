@@ -105,7 +105,7 @@ async function lookAgain(
       continue;
     }
     if (!entitled(t.tag, annotations)) continue;
-    await withRetry(`Moving ${t.ref} to ${c.version}`, () => runner.docker(tagArgs(t.ref, [source]), { silent: true }), retry);
+    await withRetry(`Moving ${t.ref} to ${c.version}`, () => runner.docker(tagArgs([t.ref], [source]), { silent: true }), retry);
     core.notice(
       `${t.ref} moved back to ${c.version} (${source}): it held ${t.wrote}, and ${c.version}, newer, was published by another run at the same time`
     );

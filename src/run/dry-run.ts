@@ -5,7 +5,8 @@
 // have pushed is answered with placeholders (`<digest-1>`, `<image ID>`). Smoke tests are recorded
 // as started and taken as passed. The cache service is read (the merge's hand-off records; only a
 // look-up for Go caches) and never written. GitHub's attestations (in-process, not a command) are
-// recorded in the same list, in their place.
+// recorded in the same list, in their place. Images that build side by side interleave their
+// commands as in a real run; each image's commands are in its own order.
 import { writeFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { HANDOFF_PATH } from '../plan/handoff.js';
@@ -26,6 +27,8 @@ export class RecordingRunner implements Runner {
   /** References this run would have created: reads of them get placeholders, not the registry's current state. */
   private readonly created = new Set<string>();
   private pushes = 0;
+  /** The platforms of each push by digest, by its placeholder digest. */
+  private readonly pushed = new Map<string, string[]>();
 
   constructor(private readonly reads: Runner) {}
 
@@ -36,8 +39,7 @@ export class RecordingRunner implements Runner {
     if (a0 === 'buildx' && a1 === 'inspect') return this.reads.docker(args, opts);
     if (a0 === 'buildx' && a1 === 'imagetools' && a2 === 'inspect') return this.registryRead(args, opts);
     if (a0 === 'buildx' && a1 === 'imagetools' && a2 === 'create') {
-      const tag = args.find((a) => a.startsWith('--tag='))?.slice('--tag='.length);
-      if (tag && !args.includes('--dry-run')) this.created.add(tag);
+      if (!args.includes('--dry-run')) for (const a of args) if (a.startsWith('--tag=')) this.created.add(a.slice('--tag='.length));
       return ok();
     }
     if (a0 === 'buildx' && a1 === 'build') return this.build(args);
@@ -59,11 +61,22 @@ export class RecordingRunner implements Runner {
     return this.reads.credentialHelper(helper, server);
   }
 
-  /** A push by digest reports a placeholder digest in its metadata file, as buildx reports the real one. */
+  /**
+   * A push by digest reports a placeholder digest in its metadata file, as buildx reports the real
+   * one; reads of it answer an index of the platforms pushed (`<digest-N>` → `<manifest-N.k>`).
+   */
   private build(args: string[]): ExecResult {
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
     if (metadata && args.some((a) => a.includes('push-by-digest=true'))) {
-      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': `<digest-${++this.pushes}>` }));
+      const digest = `<digest-${++this.pushes}>`;
+      this.pushed.set(
+        digest,
+        args
+          .find((a) => a.startsWith('--platform='))
+          ?.slice('--platform='.length)
+          .split(',') ?? []
+      );
+      writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': digest }));
     }
     return ok();
   }
@@ -72,6 +85,19 @@ export class RecordingRunner implements Runner {
     const target = args[3] ?? '';
     if (!target.includes('<') && !this.created.has(target)) return this.reads.docker(args, opts);
     const format = args[4] ?? '';
+    const digest = target.slice(target.indexOf('@') + 1);
+    const platforms = this.pushed.get(digest);
+    if (format === '--raw' && platforms) {
+      const manifests = platforms.map((p, k) => {
+        const [os, architecture, variant] = p.split('/');
+        return {
+          digest: digest.replace('<digest-', '<manifest-').replace('>', `.${k}>`),
+          size: 0,
+          platform: { os, architecture, ...(variant ? { variant } : {}) }
+        };
+      });
+      return Promise.resolve(ok(JSON.stringify({ manifests })));
+    }
     if (format === '--raw') return Promise.resolve(ok(JSON.stringify({ config: { digest: '<image ID>', size: 0 }, layers: [] })));
     if (format.includes('.Manifest')) return Promise.resolve(ok(JSON.stringify({ digest: '<index digest>', size: 0 })));
     return Promise.resolve(ok('{}'));

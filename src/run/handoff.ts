@@ -91,7 +91,7 @@ async function saveToRegistry(plan: Plan, rec: HandoffRecord, run: WorkflowRun, 
   for (const image of rec.images) {
     const repo = plan.images.find((i) => i.name === image.name)?.repositories[0] ?? image.name;
     const ref = `${repo}:${handoffTag(run.id, plan.handoffScope, rec.platform)}`;
-    const args = tagArgs(ref, [image.source], { [HANDOFF_ANNOTATION]: registryRecord(rec, image) });
+    const args = tagArgs([ref], [image.source], { [HANDOFF_ANNOTATION]: registryRecord(rec, image) });
     await withRetry(`Writing the hand-off record ${ref}`, () => runner.docker(args, { silent: true }), retry);
     refs.push(ref);
   }

@@ -1,25 +1,32 @@
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
-// build → smoke → push by digest + check → tags (floating tags converge) → sign → attest →
+// The order of a run, and only that: login → qemu → builder (+ build nodes) → derived Dockerfiles
+// (run/derived-dockerfile.ts) → Go cache restore → build + smoke (each image's first platform to
+// test is built first and smoke-tested while its other platforms compile; images side by side as
+// the cores allow) → push by digest + check → tags (floating tags converge) → sign → attest →
 // read-back; mode: platform hands the digests over instead of tagging, mode: merge is login →
-// hand-off → check → tags → sign → attest → read-back. Each phase is a file
-// of its own, given the plan and the runner. Nothing is pushed unless every smoke test of every
-// image passed, and no tag is created unless every image was pushed and every tested platform is,
-// in the registry, the image that ran. A real run and a dry run (run/dry-run.ts) both run this.
-// Between the builder and the Go cache restore: the derived Dockerfiles (run/derived-dockerfile.ts).
+// hand-off → check → tags → sign → attest → read-back. Each phase is a file of its own, given the
+// plan and the runner, and timed by one clock (the summary's "where the time went"). Nothing is
+// pushed unless every smoke test of every image passed, and no tag is created unless every image
+// was pushed and every tested platform is, in the registry, the image that ran. A real run and a
+// dry run (run/dry-run.ts) both run this.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { CacheService } from '../plan/cache-service.js';
 import { handoffRecords } from '../plan/handoff.js';
+import { floatingTags } from '../plan/floating.js';
 import { platformsOf } from '../plan/platforms.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan } from '../plan/types.js';
 import { planOutcomes, recordBuilds, recordHandedOff, recordMerged, recordNotLeft, recordSmoke, recordTags } from '../report/outcomes.js';
 import type { RunResult } from '../report/index.js';
+import { PhaseClock } from '../report/phases.js';
 import { attestImages, type ImageSmoke } from './attest.js';
-import { buildImages, type Builders } from './build.js';
+import type { Builders } from './build.js';
+import { buildAndSmoke } from './build-and-smoke.js';
 import { setupBuilder } from './builder.js';
+import { imageParallelism, pushParallelism } from './concurrency.js';
 import { deriveDockerfiles } from './derived-dockerfile.js';
 import { actionsCache, type CacheStore } from './actions-cache.js';
 import { restoreGoCaches, type GoCacheEntry } from './go-cache.js';
@@ -28,14 +35,14 @@ import { login } from './login.js';
 import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
 import { convergeFloating } from './converge.js';
-import { checkTested, pushByDigest } from './push.js';
+import { pushAll } from './push.js';
 import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
 import type { GithubAttester } from './github-attest.js';
 import { readBack } from './read-back.js';
 import type { TagLister } from './registry-tags.js';
 import type { Runner } from './runner.js';
 import { signImages, type SignRun } from './sign.js';
-import { smokeAll, smokeFailureMessage, type SmokeProbe } from './smoke.js';
+import { smokeFailureMessage, type SmokeProbe } from './smoke.js';
 import { tagAll, type TaggedImage } from './tag.js';
 
 export interface PipelineHooks {
@@ -73,6 +80,8 @@ export interface PipelineEnv {
   smokeProbe?: SmokeProbe;
   /** attest: github: @actions/attest in-process (run/github-attest.ts; a dry run records instead). */
   githubAttester?: GithubAttester;
+  /** How many images build (and push) at once; by default as the runner's cores allow (pushes: up to four). */
+  parallelism?: number;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -80,8 +89,15 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
   const dryRun = env.dryRun ?? false;
   const pushedRefs: string[] = [];
   const outcomes = planOutcomes(plan);
-  const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs };
+  const clock = new PhaseClock();
+  const phase = clock.time.bind(clock);
+  // A phase that does nothing in this run (no floating tags, no signing) gets no row.
+  const phaseIf = <T>(on: boolean, name: string, fn: () => Promise<T>): Promise<T> => (on ? phase(name, fn) : fn());
+  const result: PipelineResult = { images: outcomes, pushed: false, pushedRefs, phases: clock.phases };
   const tmp = mkdtempSync(join(env.tempDir ?? tmpdir(), 'gdp-run-'));
+  const parallelism = env.parallelism ?? imageParallelism(plan.images.length);
+  const pushes = env.parallelism ?? pushParallelism(plan.images.length);
+  let builds: Promise<void> = Promise.resolve();
   // Every tag of every image from what was pushed by digest, then the signatures, the attestations
   // and their read-back: publish and merge.
   const tagAndSign = async (sources: string[][], smoke: ImageSmoke[]): Promise<void> => {
@@ -89,29 +105,32 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       pushed: (ref: string) => void pushedRefs.push(ref),
       tagged: (i: number, t: TaggedImage & { tags: string[] }) => recordTags(outcomes, i, t)
     };
-    const tagged = await tagAll(plan, sources, runner, hear, dryRun);
+    const tagged = await phase('tag', () => tagAll(plan, sources, runner, hear, dryRun));
     // Releases at once: floating tags this run wrote go on to the highest version present.
-    recordNotLeft(outcomes, pushedRefs, await convergeFloating(plan, tagged, runner, env.registryTags, { dryRun }));
-    const signatures = await signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs);
+    const converge = (): Promise<Set<string>> => convergeFloating(plan, tagged, runner, env.registryTags, { dryRun });
+    recordNotLeft(outcomes, pushedRefs, await phaseIf(floatingTags(plan.release).length > 0, 'converge', converge));
+    const signing = plan.sign.mode !== 'false';
+    const signatures = await phaseIf(signing, 'sign', () => signImages(plan, tagged, runner, tmp, signRun(env), pushedRefs));
     signatures.forEach((s, i) => {
       const o = outcomes[i];
       if (s && o) o.signature = s;
     });
     const evidence = { tmp, run: signRun(env), pushedRefs, github: env.githubAttester, dryRun };
-    const attested = await attestImages(plan, tagged, smoke, runner, evidence);
+    const attesting = plan.attest.smoke || Boolean(plan.attest.github);
+    const attested = await phaseIf(attesting, 'attest', () => attestImages(plan, tagged, smoke, runner, evidence));
     attested.forEach((a, i) => {
       const o = outcomes[i];
       if (a.length > 0 && o) o.attestations = a;
     });
-    await readBack(plan, tagged, attested, runner, evidence);
+    await phaseIf(signing || attesting, 'read-back', () => readBack(plan, tagged, attested, runner, evidence));
   };
   try {
     // Logged in before anything is pulled (the binfmt and BuildKit images, base images): Docker
     // Hub's anonymous pull limit never applies to a publishing run.
-    if (plan.push) await login(plan.registries, runner, hooks.loggedIn);
+    if (plan.push) await phase('login', () => login(plan.registries, runner, hooks.loggedIn));
     if (plan.mode === 'merge') {
       if (plan.push) {
-        const merged = await mergePlatforms(plan, runner, store, workflowRun(env));
+        const merged = await phase('check', () => mergePlatforms(plan, runner, store, workflowRun(env)));
         recordMerged(outcomes, merged.tested);
         await tagAndSign(merged.sources, merged.smoke);
       } else core.info(`Nothing merged: ${plan.pushReason}.`);
@@ -119,34 +138,43 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
       return result;
     }
     const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
-    await setupQemu(plan.qemu, plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked), runner);
-    const runnerBuilder = await setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated);
-    const nodes = await setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b), {
-      instance: env.runId,
-      ownBuilder: hooks.builderCreated
-    });
+    const emulate = plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked);
+    await phase('QEMU', () => setupQemu(plan.qemu, emulate, runner));
+    const runnerBuilder = await phase('builder', () => setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated));
+    const nodes = plan.builderEndpoints.length
+      ? await phase('build nodes', () =>
+          setupNodes(plan.builderEndpoints, runner, (b) => hooks.nodeBuilderCreated?.(b), {
+            instance: env.runId,
+            ownBuilder: hooks.builderCreated
+          })
+        )
+      : [];
     const builders: Builders = { runner: runnerBuilder, nodes };
 
     const cacheAvailable = layerCacheAvailable(plan, env.ghaCache);
     const workspace = env.workspace ?? process.cwd();
-    const derived = await deriveDockerfiles(plan, runnerBuilder.name, runner, { tmp, workspace, dryRun });
+    const derived = await phase('derived Dockerfiles', () =>
+      deriveDockerfiles(plan, runnerBuilder.name, runner, { tmp, workspace, dryRun })
+    );
     derived.forEach((d, i) => {
       const o = outcomes[i];
       if (d !== undefined && o) o.derived = d;
     });
-    const goCaches = await restoreGoCaches(plan, runnerBuilder.name, runner, store, {
-      workspace,
-      runId: env.runId,
-      ready: (entry) => hooks.goCacheReady?.(entry)
-    });
+    const goCaches = await phase('Go cache restore', () =>
+      restoreGoCaches(plan, runnerBuilder.name, runner, store, {
+        workspace,
+        runId: env.runId,
+        ready: (entry) => hooks.goCacheReady?.(entry)
+      })
+    );
     goCaches.forEach((g, i) => {
       const o = outcomes[i];
       if (g !== undefined && o) o.goCache = g;
     });
-    const builds = await buildImages(plan, builders, runner, tmp, cacheAvailable);
-    recordBuilds(plan, outcomes, builds, cacheAvailable);
-
-    const smoke = await smokeAll(plan, builds, builders, runner, env.runId, tmp, { probe: env.smokeProbe, dryRun });
+    const lanes = { builders, runner, tmp, cacheAvailable, runId: env.runId, clock, probe: env.smokeProbe, dryRun };
+    // Returns once every smoke test has run; the last images' builds may still compile.
+    const { smoke, building, built } = await buildAndSmoke(plan, lanes, parallelism);
+    builds = built.then((b) => recordBuilds(plan, outcomes, b, cacheAvailable));
     recordSmoke(plan, outcomes, smoke);
     const failed = smoke.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
@@ -154,26 +182,26 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     }
 
     if (plan.push) {
-      // Every image by digest and checked first: a fault here leaves no tag of this release anywhere.
-      const sources: string[][] = [];
-      for (const build of builds) {
-        const pushed = await pushByDigest(plan, build, builders, runner, tmp);
-        await checkTested(build, pushed, smoke, runner);
-        sources.push(pushed);
-      }
+      // Every image by digest (the push of one still building shares its compile) and checked
+      // first: a fault here leaves no tag of this release anywhere.
+      const pushing = { builders, runner, tmp, clock, parallelism: pushes, sizes: plan.mode === 'publish' };
+      const sources = await pushAll(plan, building, smoke, pushing);
       if (plan.mode === 'platform') {
         // No tag here: the merge job tags once every platform run has pushed and passed.
         const run = workflowRun(env);
-        await saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner);
+        await phase('hand-off', () => saveHandoff(plan, handoffRecords(plan, sources, smoke, run), store, run, runner));
         recordHandedOff(outcomes, sources);
       } else await tagAndSign(sources, smoke);
     }
+    await builds;
     // A platform run pushes by digest only: `pushed` (every tag in the registry) is the merge job's.
     result.pushed = plan.push && plan.mode === 'publish';
     if (!plan.push) core.info(`Nothing pushed: ${plan.pushReason}. Every image was built and smoke-tested.`);
   } catch (e) {
     result.error = e as Error;
   } finally {
+    // Nothing runs on once the run has ended: a build still compiling is waited for (and recorded).
+    await builds.catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }
   return result;

@@ -1,22 +1,56 @@
 // Push, after every smoke test of every image passed: each image is pushed by digest, untagged
 // (every platform, from the builder's cache); then, for every platform that was smoke-tested, the
 // pushed manifest is checked to be the image that ran (its digest or its config digest is the
-// engine's image ID). Tags come only after that (tag.ts). Every push is retried on transient faults.
+// engine's image ID), and the rest of what was pushed is read once (the tags' sizes come from
+// these reads: registry.ts never reads a digest twice). Images push side by side: one's check
+// reads while the next one pushes. Tags come only after every image passed (tag.ts). Every push
+// is retried on transient faults.
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { platformManifest, type IndexDoc, type ManifestDoc } from '../plan/index-manifest.js';
 import { partDriver, rewritesTimestamps } from '../plan/parts.js';
 import type { Plan } from '../plan/types.js';
+import type { PhaseClock } from '../report/phases.js';
 import { exportPart, type BuildResult, type Builders } from './build.js';
-import { readRaw } from './registry.js';
+import type { Building } from './build-and-smoke.js';
+import { allSettledOrThrow, eachBounded } from './concurrency.js';
+import { readPushed, readRaw } from './registry.js';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.js';
 import type { Runner } from './runner.js';
 import type { SmokeResult } from './smoke.js';
 
+/**
+ * Every image pushed by digest and checked, at most `parallelism` at once, each as soon as every
+ * smoke test passed, also while its build still compiles other platforms (BuildKit shares that
+ * work with the push); returns, per image, what its tags are made from (REPO@DIGEST, one per
+ * part). `sizes`: also read what the tags' sizes need (not for a platform run, which tags nothing).
+ */
+export async function pushAll(
+  plan: Plan,
+  building: Building[],
+  smoke: SmokeResult[],
+  o: { builders: Builders; runner: Runner; tmp: string; clock: PhaseClock; parallelism: number; sizes: boolean }
+): Promise<string[][]> {
+  return eachBounded(building, o.parallelism, async (build, i) => {
+    const name = build.image.name;
+    // Its build's failure, if it still runs and fails, is the one to report.
+    const push = o.clock.time(`push ${name}`, () => pushByDigest(plan, build, i, o.builders, o.runner, o.tmp));
+    const [, sources] = await allSettledOrThrow<[BuildResult, string[]]>([build.built, push]);
+    await o.clock.time(`check ${name}`, async () => {
+      // Every manifest read at once, now, while other images push: the check and the tags' sizes
+      // (tag.ts) come from these reads; a read that failed here is tried again (and reported) there.
+      if (o.sizes) await readPushed(sources, o.runner).catch(() => undefined);
+      await checkTested(build, sources, smoke, o.runner);
+    });
+    return sources;
+  });
+}
+
 /** Pushes every part of a built image by digest, untagged; returns what its tags are made from (REPO@DIGEST, one per part). */
 export async function pushByDigest(
   plan: Plan,
-  build: BuildResult,
+  build: Pick<BuildResult, 'image' | 'parts'>,
+  i: number,
   builders: Builders,
   runner: Runner,
   tmp: string,
@@ -37,7 +71,7 @@ export async function pushByDigest(
           part,
           builders.runner.name,
           { type: 'push-by-digest', repository, rewriteTimestamp, attestations },
-          join(tmp, `push-${j}.json`),
+          join(tmp, `push-${i}-${j}.json`),
           runner
         ),
       retry
@@ -53,7 +87,7 @@ export async function pushByDigest(
 
 /** Checks, for every smoke-tested platform of an image, that the manifest pushed for it is the image that ran. */
 export async function checkTested(
-  build: BuildResult,
+  build: Pick<BuildResult, 'image' | 'parts'>,
   sources: string[],
   tested: SmokeResult[],
   runner: Runner,

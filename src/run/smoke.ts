@@ -1,7 +1,8 @@
-// Smoke tests: before anything is pushed, each platform to test is loaded on its own from the
-// builder's cache (the classic image store holds one platform of an image at a time) and runs
-// detached, watched until it passes (plan/smoke.ts decides: exit 0, a server still up, a healthy
-// HEALTHCHECK, an HTTP answer) or fails; the container is removed either way. The image ID that
+// Smoke tests: before anything is pushed, each platform to test is loaded on its own (the classic
+// image store holds one platform of an image at a time; the first one is built by its load, ahead
+// of the rest of the image: build-and-smoke.ts) and runs detached, watched until it passes
+// (plan/smoke.ts decides: exit 0, a server still up, a healthy HEALTHCHECK, an HTTP answer) or
+// fails; the container is removed either way, and the test's log is one group. The image ID that
 // ran is kept: push.ts checks that the registry's manifest for that platform is that image. A
 // failure names the image, the platform, the exit code or what it waited for, and the last lines
 // of output.
@@ -16,11 +17,10 @@ import {
   removeContainerArgs,
   smokeRunArgs
 } from '../plan/commands/containers.js';
-import { partDriver, partOf, rewritesTimestamps } from '../plan/parts.js';
+import { partDriver, partOf, rewritesTimestamps, type BuildPart } from '../plan/parts.js';
 import {
   parseState,
   publishedPort,
-  smokePlatforms,
   smokeRef,
   smokeVerdict,
   waitsFor,
@@ -30,8 +30,8 @@ import {
   type SmokeVerdict
 } from '../plan/smoke.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
-import { nodeArch } from './qemu.js';
-import { exportPart, type BuildResult, type Builders } from './build.js';
+import { exportPart, type Builders } from './build.js';
+import { LogGroup } from './log-group.js';
 import { lastLines, type Runner } from './runner.js';
 
 export type SmokeStatus = 'passed' | 'skipped' | 'failed';
@@ -52,25 +52,31 @@ export interface SmokeResult {
 }
 
 /**
- * Loads one platform of a built image into the runner's engine under smokeRef (from a node's
- * builder as a tar, then `docker load`) and returns the engine's ID of it.
+ * Loads one platform of an image into the runner's engine under smokeRef (from a node's builder
+ * as a tar, then `docker load`) and returns the engine's ID of it and the build log. `first`: the
+ * platform is built by this load, before the rest of the image (with the layer cache to read).
+ * `key` keeps the files of images that load at the same time apart.
  */
 export async function loadPlatform(
   plan: Plan,
-  build: BuildResult,
+  img: PlannedImage,
+  parts: BuildPart[],
   platform: string,
   builders: Builders,
   runner: Runner,
-  tmp: string
-): Promise<string> {
-  const img = build.image;
-  const part = { ...partOf(build.parts, platform), platforms: [platform] };
+  o: { tmp: string; key: string; first: boolean; cacheAvailable: boolean }
+): Promise<{ imageId: string; log: string }> {
+  const part = { ...partOf(parts, platform), platforms: [platform] };
   const name = smokeRef(img);
-  const dest = part.node ? join(tmp, 'load.tar') : undefined;
+  const file = join(o.tmp, `load-${o.key}-${platform.replace(/\//g, '-')}`);
+  const dest = part.node ? `${file}.tar` : undefined;
   const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
-  await exportPart(plan, img, part, builders.runner.name, { type: 'load', name, dest, rewriteTimestamp }, join(tmp, 'load.json'), runner);
+  const output = { type: 'load' as const, name, dest, rewriteTimestamp };
+  const what = o.first ? 'Build and load' : 'Load';
+  const { result } = await exportPart(plan, img, part, builders.runner.name, output, `${file}.json`, runner, o.cacheAvailable, what);
   if (dest) await runner.docker(loadArgs(dest), { silent: true });
-  return (await runner.docker(imageIdArgs(name), { silent: true })).stdout.trim();
+  const imageId = (await runner.docker(imageIdArgs(name), { silent: true })).stdout.trim();
+  return { imageId, log: `${result.stdout}\n${result.stderr}` };
 }
 
 /** Time and HTTP, injected so unit tests run the watch loop without waiting or a network. */
@@ -95,6 +101,11 @@ export const realProbe: SmokeProbe = {
   }
 };
 
+/**
+ * The watch looks again after 50 ms, then twice as late each time, at most every half second: a
+ * CLI's `--version` passes in a tenth of a second (the pushes wait for it), a server is not polled hard.
+ */
+const FIRST_POLL_MS = 50;
 const POLL_MS = 500;
 
 /**
@@ -119,41 +130,43 @@ export async function smokeImage(
   const imageId = await load();
   const name = `gdp-smoke-${runId}-${Math.random().toString(36).slice(2, 10)}`;
   const base = { image: img.name, platform, imageId };
-  return core.group(`Smoke test ${ref} on ${platform}`, async () => {
-    core.info(`Waiting for ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s`);
-    try {
-      const started = probe.now();
-      const run = await runner.docker(smokeRunArgs(ref, platform, smoke, name), { allowFailure: true });
-      if (run.exitCode !== 0) {
-        const output = `${run.stdout}${run.stderr}`;
-        return {
-          ...base,
-          status: 'failed',
-          exitCode: run.exitCode,
-          output,
-          reason: `could not start (docker run exited with code ${run.exitCode})`
-        };
-      }
-      if (dryRun) {
-        // Nothing ran: a dry run records the commands of a run whose smoke tests pass.
-        core.info(`Dry run: a real run watches it until it passes or fails`);
-        return { ...base, status: 'passed', output: '' };
-      }
-      const result = await watch(smoke, name, runner, probe, started);
-      const output = await logsOf(name, runner);
-      core.info(`Last lines of its log:\n${lastLines(output, 20) || '(no output)'}`);
-      const exitCode = result.state.status === 'exited' ? result.state.exitCode : undefined;
-      if (result.verdict.passed) {
-        core.info(`Passed: ${result.verdict.how}`);
-        const health = result.state.health === undefined ? {} : { health: result.state.health };
-        return { ...base, status: 'passed', exitCode, output, passedBy: result.verdict.how, ...health };
-      }
-      const health = result.state.healthOutput ? `\nLast HEALTHCHECK output: ${result.state.healthOutput}` : '';
-      return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };
-    } finally {
-      await runner.docker(removeContainerArgs(name), { silent: true, allowFailure: true });
+  // Written at once when the test ends: smoke tests of other images run at the same time.
+  const group = new LogGroup(`Smoke test ${ref} on ${platform}`);
+  group.info(`Waiting for ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s`);
+  try {
+    const started = probe.now();
+    const run = await runner.docker(smokeRunArgs(ref, platform, smoke, name), { silent: true, allowFailure: true });
+    if (`${run.stdout}${run.stderr}`.trim()) group.info(`${run.stdout}${run.stderr}`.trim());
+    if (run.exitCode !== 0) {
+      const output = `${run.stdout}${run.stderr}`;
+      return {
+        ...base,
+        status: 'failed',
+        exitCode: run.exitCode,
+        output,
+        reason: `could not start (docker run exited with code ${run.exitCode})`
+      };
     }
-  });
+    if (dryRun) {
+      // Nothing ran: a dry run records the commands of a run whose smoke tests pass.
+      group.info(`Dry run: a real run watches it until it passes or fails`);
+      return { ...base, status: 'passed', output: '' };
+    }
+    const result = await watch(smoke, name, runner, probe, started);
+    const output = await logsOf(name, runner);
+    group.info(`Last lines of its log:\n${lastLines(output, 20) || '(no output)'}`);
+    const exitCode = result.state.status === 'exited' ? result.state.exitCode : undefined;
+    if (result.verdict.passed) {
+      group.info(`Passed: ${result.verdict.how}`);
+      const health = result.state.health === undefined ? {} : { health: result.state.health };
+      return { ...base, status: 'passed', exitCode, output, passedBy: result.verdict.how, ...health };
+    }
+    const health = result.state.healthOutput ? `\nLast HEALTHCHECK output: ${result.state.healthOutput}` : '';
+    return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };
+  } finally {
+    await runner.docker(removeContainerArgs(name), { silent: true, allowFailure: true });
+    group.write();
+  }
 }
 
 /** A container's stdout+stderr so far. */
@@ -170,6 +183,7 @@ async function watch(
   started: number
 ): Promise<{ verdict: Extract<SmokeVerdict, { done: true }>; state: ContainerState }> {
   let hostPort: number | undefined;
+  let delay = FIRST_POLL_MS;
   for (;;) {
     const inspected = await runner.docker(containerStateArgs(name), { silent: true });
     const state = parseState(inspected.stdout);
@@ -183,27 +197,9 @@ async function watch(
     if (httpStatus !== undefined) obs.httpStatus = httpStatus;
     const verdict = smokeVerdict(smoke, obs);
     if (verdict.done) return { verdict, state };
-    await probe.sleep(POLL_MS);
+    await probe.sleep(delay);
+    delay = Math.min(POLL_MS, delay * 2);
   }
-}
-
-export async function smokeAll(
-  plan: Plan,
-  builds: BuildResult[],
-  builders: Builders,
-  runner: Runner,
-  runId: string,
-  tmp: string,
-  o: { probe?: SmokeProbe; dryRun?: boolean } = {}
-): Promise<SmokeResult[]> {
-  const results: SmokeResult[] = [];
-  for (const build of builds) {
-    for (const p of smokePlatforms(build.image, plan.smokePlatforms, nodeArch())) {
-      const load = (): Promise<string> => loadPlatform(plan, build, p, builders, runner, tmp);
-      results.push(await smokeImage(build.image, p, runner, runId, load, o.probe, o.dryRun));
-    }
-  }
-  return results;
 }
 
 export function smokeFailureMessage(failed: SmokeResult[]): string {

@@ -90,7 +90,8 @@ export function cacheArgs(cache: 'gha' | 'registry' | 'none', img: PlannedImage)
 /**
  * The command of one part of an image's build with the given output. A node's part runs in its
  * Docker context and names its builder (BUILDX_BUILDER in the environment must not win); the
- * gha/registry cache is the runner's part's build's only (a node keeps its own cache).
+ * gha/registry cache is the runner's part's only (a node keeps its own cache): the build reads
+ * and writes it, a load that builds its platform before the build (the first smoke test) reads it.
  */
 export function partArgs(
   plan: Plan,
@@ -101,7 +102,8 @@ export function partArgs(
   metadataFile: string,
   cacheAvailable: boolean
 ): string[] {
-  const cache = cacheAvailable && !part.node && output.type === 'cacheonly' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  const layerCache = cacheAvailable && !part.node && output.type !== 'push-by-digest' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
+  const cache = output.type === 'cacheonly' ? layerCache : { from: layerCache.from, to: [] };
   const args = buildxBuildArgs(img, {
     builder: part.node ? part.node.builder : builder,
     platforms: part.platforms,

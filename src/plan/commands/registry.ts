@@ -16,13 +16,14 @@ export function inspectArgs(target: string, format: '--raw' | `--format=${string
 }
 
 /**
- * One tag, made from what was pushed by digest: an index of every platform of every source, with
+ * Tags, made from what was pushed by digest: one index of every platform of every source, with
  * `annotations` on the index itself (where GHCR and Docker Hub read a multi-arch image's
- * description and source). `dryRun`: print the index instead of pushing it (its digest is known
- * before any tag exists).
+ * description and source), pushed under every ref of `refs` (buildx copies the sources into each
+ * ref's repository, on any registry). `dryRun`: print the index instead of pushing it (its digest
+ * is known before any tag exists).
  */
-export function tagArgs(ref: string, sources: string[], annotations: Record<string, string> = {}, dryRun = false): string[] {
-  const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), `--tag=${ref}`];
+export function tagArgs(refs: string[], sources: string[], annotations: Record<string, string> = {}, dryRun = false): string[] {
+  const a = ['buildx', 'imagetools', 'create', ...(dryRun ? ['--dry-run'] : []), ...refs.map((r) => `--tag=${r}`)];
   for (const [k, v] of Object.entries(annotations)) a.push(`--annotation=index:${k}=${v}`);
   return [...a, ...sources];
 }
