@@ -1,4 +1,3 @@
-// The order of a run, and only that: login → qemu → builder (+ build nodes) → Go cache restore →
 // The order of a run, and only that: login → qemu → builder (+ build nodes) → derived Dockerfiles
 // (run/derived-dockerfile.ts) → Go cache restore → build + smoke (each image's first platform to
 // test is built first and smoke-tested while its other platforms compile; images side by side as
