@@ -1,40 +1,13 @@
 // What @actions/cache's saveCache() does when the cache service (the local stand-in, v2) refuses
 // a save as github.com does: it never throws, returns -1, and says why in these lines. Pins the
 // facts the action's own handling rests on (src/run/go-cache.ts: saved = saveCache() !== -1).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import * as cache from '@actions/cache';
+import { cacheWorkspace } from '../support/cache-workspace.js';
 import { startCacheServer, type CacheServer, type Refusal } from '../support/gha-cache-server.js';
 
-const ENV = [
-  'ACTIONS_CACHE_SERVICE_V2',
-  'ACTIONS_RESULTS_URL',
-  'ACTIONS_RUNTIME_TOKEN',
-  'ACTIONS_CACHE_URL',
-  'RUNNER_TEMP',
-  'GITHUB_WORKSPACE'
-];
-
 describe('@actions/cache saveCache() against refusals of the cache service v2', () => {
-  let dir: string;
-  const saved: Record<string, string | undefined> = {};
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gdp-cache-refusals-'));
-    writeFileSync(join(dir, 'data.txt'), 'cached');
-    for (const k of ENV) saved[k] = process.env[k];
-    delete process.env.ACTIONS_CACHE_URL;
-    process.env.RUNNER_TEMP = dir;
-    process.env.GITHUB_WORKSPACE = dir;
-  });
-  afterAll(() => {
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const workspace = cacheWorkspace('gdp-cache-refusals-');
 
   /** saveCache of one key against a fresh server with these refusals: its result and its non-debug output lines. */
   async function save(refusals: Refusal[], keys: string[]): Promise<{ results: number[]; lines: string[]; server: CacheServer }> {
@@ -51,7 +24,7 @@ describe('@actions/cache saveCache() against refusals of the cache service v2', 
     });
     const results: number[] = [];
     try {
-      for (const key of keys) results.push(await cache.saveCache([join(dir, 'data.txt')], key));
+      for (const key of keys) results.push(await cache.saveCache([workspace.file()], key));
     } finally {
       spy.mockRestore();
       await server.close();

@@ -3,10 +3,7 @@
 // what the platform run's hand-off does then: tries again within bounds, puts the record in the
 // registry beside the image, fails naming the platform and both causes when neither takes it; the
 // merge reads the registry's record when the cache has none.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { refusalFromBuildKit, refusalReason, type CacheRefusal } from '../../src/plan/cache-refusal.js';
 import { HANDOFF_ANNOTATION, handoffScope, handoffTag, type HandoffRecord } from '../../src/plan/handoff.js';
 import type { Plan } from '../../src/plan/types.js';
@@ -14,41 +11,17 @@ import { actionsCache, type CacheStore, type SaveResult } from '../../src/run/ac
 import { restoreHandoff, saveHandoff } from '../../src/run/handoff.js';
 import type { ExecResult } from '../../src/run/runner.js';
 import { startCacheServer, type Refusal } from '../support/gha-cache-server.js';
+import { cacheWorkspace } from '../support/cache-workspace.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
-const ENV = [
-  'ACTIONS_CACHE_SERVICE_V2',
-  'ACTIONS_RESULTS_URL',
-  'ACTIONS_RUNTIME_TOKEN',
-  'ACTIONS_CACHE_URL',
-  'RUNNER_TEMP',
-  'GITHUB_WORKSPACE'
-];
-
 describe('why the cache service did not take a save (actionsCache.save with @actions/cache 6.3)', () => {
-  let dir: string;
-  const saved: Record<string, string | undefined> = {};
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gdp-refused-'));
-    writeFileSync(join(dir, 'data.txt'), 'cached');
-    for (const k of ENV) saved[k] = process.env[k];
-    delete process.env.ACTIONS_CACHE_URL;
-    process.env.RUNNER_TEMP = dir;
-    process.env.GITHUB_WORKSPACE = dir;
-  });
-  afterAll(() => {
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const workspace = cacheWorkspace('gdp-refused-');
 
   const save = async (refusal: Refusal): Promise<SaveResult> => {
     const server = await startCacheServer({ refusals: [refusal] });
     Object.assign(process.env, server.env('v2'));
     try {
-      return await actionsCache.save([join(dir, 'data.txt')], `k-${Math.random()}`);
+      return await actionsCache.save([workspace.file()], `k-${Math.random()}`);
     } finally {
       await server.close();
     }
@@ -80,7 +53,7 @@ describe('why the cache service did not take a save (actionsCache.save with @act
     const server = await startCacheServer();
     Object.assign(process.env, server.env('v2'));
     try {
-      expect(await actionsCache.save([join(dir, 'data.txt')], 'k-ok')).toEqual({ saved: true });
+      expect(await actionsCache.save([workspace.file()], 'k-ok')).toEqual({ saved: true });
     } finally {
       await server.close();
     }
