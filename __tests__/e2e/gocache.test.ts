@@ -200,9 +200,10 @@ describe('A release of a Dockerfile without cache mounts relinks only: the deriv
       cwd: workspace,
       env: cache.env('v2')
     });
-  /** What the engine holds of the image the run smoke-tested: its layers and its binary. */
+  /** The image the run pushed (the engine keeps no tag of what it smoke-tested): its layers and its binary. */
   const tested = (version: string): void => {
     const ref = `${REGISTRY}/${repo}:${version}`;
+    expect(docker(['pull', '--platform=linux/amd64', ref]).status).toBe(0);
     layers.push(JSON.parse(docker(['image', 'inspect', '--format={{json .RootFS.Layers}}', ref]).out) as string[]);
     const name = `gdp-relink-${Date.now()}`;
     expect(docker(['create', `--name=${name}`, ref]).status).toBe(0);

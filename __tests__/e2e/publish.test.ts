@@ -123,6 +123,21 @@ describe(`publish a release to the local registry (${ENGINE} image store)`, () =
     expect(run.stdout).toMatch(/is the image that was smoke-tested \(image ID sha256:[0-9a-f]{64}\)/);
   });
 
+  it('the engine keeps nothing of the smoke tests: each platform is loaded under the job’s own tag, and that tag and the container go after its test', () => {
+    const calls = recorder.calls().map((c) => c.args);
+    for (const repo of [server, web]) {
+      const tag = `${REGISTRY}/${repo}:gdp-smoke-`;
+      const loads = calls.filter((a) => a.startsWith('buildx build') && a.includes(`--output=type=docker,name=${tag}`));
+      const removed = calls.filter((a) => a.startsWith(`image rm ${tag}`));
+      expect(loads).toHaveLength(PLATFORMS.length);
+      expect(removed).toHaveLength(PLATFORMS.length);
+    }
+    const left = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).out.split('\n');
+    expect(left.filter((r) => r.includes(`${ns}/`) && r.includes(':gdp-smoke-'))).toEqual([]);
+    expect(left.filter((r) => r.startsWith(`${REGISTRY}/${ns}/`))).toEqual([]);
+    expect(docker(['ps', '--all', '--filter', 'name=gdp-smoke-', '--quiet']).out.trim()).toBe('');
+  });
+
   it('pulled back from the registry, prints the release version natively and under QEMU', () => {
     for (const ref of [`${REGISTRY}/${server}:v2.3.1`, `${REGISTRY}/${web}:v2.3.1`]) {
       for (const platform of PLATFORMS) {

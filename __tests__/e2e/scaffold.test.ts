@@ -69,9 +69,11 @@ describe('dist/ as a runner runs it', () => {
       /^ {2}docker login --username=bot --password-stdin docker\.io$/,
       /^ {2}docker buildx create --name=go-docker-publish-\S+ --driver=docker-container/,
       // The tested platform is built by its load first, then every platform.
-      /^ {2}docker buildx build .*--output=type=docker,name=ghcr\.io\/example\/tunnel:v2\.3\.1/,
+      /^ {2}docker buildx build .*--output=type=docker,name=ghcr\.io\/example\/tunnel:gdp-smoke-\S+/,
       /^ {2}docker buildx build .*--file=Dockerfile .*--output=type=cacheonly/,
-      /^ {2}docker run --detach --name=gdp-smoke-\S+ --platform=linux\/amd64 --pull=never ghcr\.io\/example\/tunnel:v2\.3\.1 --version$/,
+      /^ {2}docker run --detach --name=gdp-smoke-\S+ --platform=linux\/amd64 --pull=never ghcr\.io\/example\/tunnel:gdp-smoke-\S+ --version$/,
+      // The job's own tag of the tested image leaves the engine after its test.
+      /^ {2}docker image rm ghcr\.io\/example\/tunnel:gdp-smoke-\S+$/,
       /--output=type=image,name=ghcr\.io\/example\/tunnel,push-by-digest=true,name-canonical=true,push=true/,
       /^ {2}docker buildx imagetools create --dry-run --tag=ghcr\.io\/example\/tunnel:v2\.3\.1 /,
       /^ {2}docker buildx imagetools create --tag=ghcr\.io\/example\/tunnel:v2\.3\.1 /

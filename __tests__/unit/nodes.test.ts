@@ -157,7 +157,7 @@ describe('the dry run of a split build', () => {
     expect(cmds[2]).toMatch(new RegExp(`^buildx create --name=${nodeBuilder} --driver=docker-container .* ${node}$`));
     // The runner's tested platform first, built by its load (the layer cache read, not written).
     expect(cmds[3]).toMatch(
-      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-from=type=gha.*--output=type=docker,name=ghcr.io\/o\/a:v1,rewrite-timestamp=true/
+      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-from=type=gha.*--output=type=docker,name=ghcr.io\/o\/a:gdp-smoke-42-1,rewrite-timestamp=true/
     );
     expect(cmds[3]).not.toContain('--cache-to');
     expect(cmds[4]).toMatch(
@@ -169,18 +169,20 @@ describe('the dry run of a split build', () => {
     expect(cmds[5]).toMatch(
       /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
     );
-    expect(cmds[6]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/amd64 --pull=never ghcr.io\/o\/a:v1$/);
+    expect(cmds[6]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/amd64 --pull=never ghcr.io\/o\/a:gdp-smoke-42-1$/);
     expect(cmds[7]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
-    expect(cmds[8]).toMatch(
+    expect(cmds[8]).toBe('image rm ghcr.io/o/a:gdp-smoke-42-1');
+    expect(cmds[9]).toMatch(
       new RegExp(
-        `^--context=${node} buildx build .*--platform=linux/arm64 .*--output=type=docker,name=ghcr.io/o/a:v1,dest=\\S+/load-0-linux-arm64.tar,rewrite-timestamp=true --provenance=false`
+        `^--context=${node} buildx build .*--platform=linux/arm64 .*--output=type=docker,name=ghcr.io/o/a:gdp-smoke-42-1,dest=\\S+/load-0-linux-arm64.tar,rewrite-timestamp=true --provenance=false`
       )
     );
-    expect(cmds[9]).toMatch(/^load --input=\S+\/load-0-linux-arm64.tar$/);
-    expect(cmds[10]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/arm64 --pull=never ghcr.io\/o\/a:v1$/);
-    expect(cmds[11]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
-    expect(cmds[12]).toMatch(/^buildx build .*--platform=linux\/amd64 .*push-by-digest=true/);
-    expect(cmds[13]).toMatch(new RegExp(`^--context=${node} buildx build .*push-by-digest=true`));
+    expect(cmds[10]).toMatch(/^load --input=\S+\/load-0-linux-arm64.tar$/);
+    expect(cmds[11]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/arm64 --pull=never ghcr.io\/o\/a:gdp-smoke-42-1$/);
+    expect(cmds[12]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
+    expect(cmds[13]).toBe('image rm ghcr.io/o/a:gdp-smoke-42-1');
+    expect(cmds[14]).toMatch(/^buildx build .*--platform=linux\/amd64 .*push-by-digest=true/);
+    expect(cmds[15]).toMatch(new RegExp(`^--context=${node} buildx build .*push-by-digest=true`));
     expect(cmds.filter((c) => c.startsWith('buildx imagetools create --tag='))).toEqual([
       'buildx imagetools create --tag=ghcr.io/o/a:v1 ghcr.io/o/a@<digest-1> ghcr.io/o/a@<digest-2>'
     ]);

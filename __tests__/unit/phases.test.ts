@@ -557,6 +557,7 @@ describe('pipeline with a fake runner', () => {
           'build',
           'run --detach',
           'rm --force',
+          'image rm',
           'push-by-digest',
           'imagetools create --dry-run',
           ...creates
@@ -613,7 +614,7 @@ describe('pipeline with a fake runner', () => {
     let web = '';
     const r = new HoldingRunner(
       engine('classic', (args) => {
-        if (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
+        if (args[0] === 'run' && args.includes('ghcr.io/example/web:gdp-smoke-1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
         const mine = web !== '' && args.includes(web.slice('--name='.length));
         if (mine && args[0] === 'container') return { stdout: '{"Status":"exited","ExitCode":3}' };
         return undefined;
@@ -690,7 +691,7 @@ describe('pipeline with a fake runner', () => {
     let web = '';
     const r = new FakeRunner(
       engine('classic', (args) => {
-        if (args[0] === 'run' && args.includes('ghcr.io/example/web:v2.3.1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
+        if (args[0] === 'run' && args.includes('ghcr.io/example/web:gdp-smoke-1')) web = args.find((a) => a.startsWith('--name=')) ?? '';
         const mine = web !== '' && args.includes(web.slice('--name='.length));
         if (mine && args[0] === 'container') return { stdout: '{"Status":"exited","ExitCode":3}' };
         if (mine && args[0] === 'logs') return { stderr: 'panic: boom\n' };

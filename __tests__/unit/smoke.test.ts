@@ -138,7 +138,13 @@ function fakeProbe(answer: (seconds: number) => number | undefined): SmokeProbe 
 }
 
 const image = (smoke: EnabledSmoke): PlannedImage =>
-  ({ name: 'ghcr.io/o/api', refs: ['ghcr.io/o/api:v1.0.0'], platforms: ['linux/amd64', 'linux/arm64'], smoke }) as unknown as PlannedImage;
+  ({
+    name: 'ghcr.io/o/api',
+    repositories: ['ghcr.io/o/api'],
+    refs: ['ghcr.io/o/api:v1.0.0'],
+    platforms: ['linux/amd64', 'linux/arm64'],
+    smoke
+  }) as unknown as PlannedImage;
 
 /** An engine where the container's state, at each look, comes from a script keyed by the fake clock. */
 function engine(state: (seconds: number) => string, probe: { now(): number }, logs = 'listening on :8080\n'): FakeRunner {
@@ -154,7 +160,7 @@ function engine(state: (seconds: number) => string, probe: { now(): number }, lo
 describe('smokeImage watches a detached container', () => {
   const RUNNING = '{"Status":"running","ExitCode":0}';
 
-  it('http: publishes the port on loopback, probes the host port until the status comes, then removes the container', async () => {
+  it("http: runs the job's own local tag, publishes the port on loopback, probes the host port until the status comes, then removes the container and the tag", async () => {
     const probe = fakeProbe((s) => (s < 2 ? undefined : s < 3 ? 503 : 200));
     const r = engine(() => RUNNING, probe);
     const res = await smokeImage(image(spec(HTTP)), 'linux/arm64', r, '7', async () => 'sha256:abc', probe);
@@ -165,8 +171,12 @@ describe('smokeImage watches a detached container', () => {
     expect(new Set(probe.urls)).toEqual(new Set(['http://127.0.0.1:49160/healthz']));
     // After 0.05, 0.15, 0.35 s, then every half second until 3 s.
     expect(probe.urls.length).toBe(10);
+    expect(run.at(-1)).toBe('ghcr.io/o/api:gdp-smoke-7');
     const name = run.find((a) => a.startsWith('--name='))?.slice(7);
-    expect(r.calls.at(-1)).toEqual(['rm', '--force', '--volumes', name]);
+    expect(r.calls.slice(-2)).toEqual([
+      ['rm', '--force', '--volumes', name],
+      ['image', 'rm', 'ghcr.io/o/api:gdp-smoke-7']
+    ]);
   });
 
   it('a server that crashes after 1 s fails with its exit code and output; its container is removed', async () => {
@@ -177,7 +187,7 @@ describe('smokeImage watches a detached container', () => {
     expect(smokeFailureMessage([res])).toBe(
       'Smoke test failed: image ghcr.io/o/api, platform linux/amd64: exited with code 2. Last lines of output:\npanic: crash on purpose'
     );
-    expect(r.calls.at(-1)?.slice(0, 2)).toEqual(['rm', '--force']);
+    expect(r.calls.at(-2)?.slice(0, 2)).toEqual(['rm', '--force']);
   });
 
   it('a port that never answers fails at the timeout naming the port, with the last log lines', async () => {
@@ -188,7 +198,7 @@ describe('smokeImage watches a detached container', () => {
       'Smoke test failed: image ghcr.io/o/api, platform linux/arm64: port 8080 did not answer 200 on /healthz within 4 s (nothing answered). ' +
         'Last lines of output:\nstarting\nbound to :9999 instead'
     );
-    expect(r.calls.at(-1)?.slice(0, 2)).toEqual(['rm', '--force']);
+    expect(r.calls.at(-2)?.slice(0, 2)).toEqual(['rm', '--force']);
   });
 
   it('a container that cannot start fails with what docker run said, and is still removed', async () => {
@@ -199,7 +209,7 @@ describe('smokeImage watches a detached container', () => {
     const res = await smokeImage(image(spec(EXIT, { entrypoint: '/nope' })), 'linux/amd64', r, '7', async () => 'sha256:abc', probe);
     expect(res).toMatchObject({ status: 'failed', exitCode: 127, reason: 'could not start (docker run exited with code 127)' });
     expect(res.output).toContain('no such file or directory');
-    expect(r.calls.map((c) => c[0])).toEqual(['run', 'rm']);
+    expect(r.calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['run --detach', 'rm --force', 'image rm']);
   });
 
   it('an unhealthy HEALTHCHECK fails and its probe output is shown', async () => {

@@ -113,5 +113,10 @@ export function smokePlatforms(img: { platforms: string[] }, mode: 'native' | 'a
   return [native ?? img.platforms[0] ?? `linux/${hostArch}`];
 }
 
-/** The name a smoke-tested platform is loaded under: the image's first tag. */
-export const smokeRef = (img: { refs: string[]; name: string }): string => img.refs[0] ?? img.name;
+/**
+ * The name a smoke-tested platform is loaded under in the runner's engine: a tag of the image's
+ * first repository that is this job's own (`runId` holds the job's instance), so two jobs sharing
+ * an engine never load over each other's image; the smoke phase removes it after the test.
+ */
+export const smokeRef = (img: { repositories: string[]; name: string }, runId: string): string =>
+  `${img.repositories[0] ?? img.name}:gdp-smoke-${runId}`;

@@ -50,7 +50,8 @@ function startImage(plan: Plan, img: PlannedImage, i: number, env: LaneEnv): Lan
       tmp: env.tmp,
       key: String(i),
       first,
-      cacheAvailable: first && env.cacheAvailable
+      cacheAvailable: first && env.cacheAvailable,
+      runId: env.runId
     });
   const first = img.smoke.enabled ? toTest[0] : undefined;
   const firstLoad = first === undefined ? undefined : load(first, true);

@@ -2,10 +2,10 @@
 // image store holds one platform of an image at a time; the first one is built by its load, ahead
 // of the rest of the image: build-and-smoke.ts) and runs detached, watched until it passes
 // (plan/smoke.ts decides: exit 0, a server still up, a healthy HEALTHCHECK, an HTTP answer) or
-// fails; the container is removed either way, and the test's log is one group. The image ID that
-// ran is kept: push.ts checks that the registry's manifest for that platform is that image. A
-// failure names the image, the platform, the exit code or what it waited for, and the last lines
-// of output.
+// fails; the container and the image's local tag (this job's own) are removed either way, and the
+// test's log is one group. The image ID that ran is kept: push.ts checks that the registry's
+// manifest for that platform is that image. A failure names the image, the platform, the exit code
+// or what it waited for, and the last lines of output.
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import {
@@ -15,6 +15,7 @@ import {
   logsArgs,
   portArgs,
   removeContainerArgs,
+  removeImageArgs,
   smokeRunArgs
 } from '../plan/commands/containers.js';
 import { partDriver, partOf, rewritesTimestamps, type BuildPart } from '../plan/parts.js';
@@ -52,8 +53,8 @@ export interface SmokeResult {
 }
 
 /**
- * Loads one platform of an image into the runner's engine under smokeRef (from a node's builder
- * as a tar, then `docker load`) and returns the engine's ID of it and the build log. `first`: the
+ * Loads one platform of an image into the runner's engine under smokeRef, a tag of this job's own
+ * (from a node's builder as a tar, then `docker load`), and returns the engine's ID of it and the build log. `first`: the
  * platform is built by this load, before the rest of the image (with the layer cache to read).
  * `key` keeps the files of images that load at the same time apart.
  */
@@ -64,10 +65,10 @@ export async function loadPlatform(
   platform: string,
   builders: Builders,
   runner: Runner,
-  o: { tmp: string; key: string; first: boolean; cacheAvailable: boolean }
+  o: { tmp: string; key: string; first: boolean; cacheAvailable: boolean; runId: string }
 ): Promise<{ imageId: string; log: string }> {
   const part = { ...partOf(parts, platform), platforms: [platform] };
-  const name = smokeRef(img);
+  const name = smokeRef(img, o.runId);
   const file = join(o.tmp, `load-${o.key}-${platform.replace(/\//g, '-')}`);
   const dest = part.node ? `${file}.tar` : undefined;
   const rewriteTimestamp = rewritesTimestamps(img, partDriver(part, builders.runner.driver));
@@ -121,7 +122,7 @@ export async function smokeImage(
   probe: SmokeProbe = realProbe,
   dryRun = false
 ): Promise<SmokeResult> {
-  const ref = smokeRef(img);
+  const ref = smokeRef(img, runId);
   if (!img.smoke.enabled) {
     core.warning(`Smoke test of ${img.name} is off (smoke: false)`);
     return { image: img.name, platform, status: 'skipped', output: '' };
@@ -131,7 +132,7 @@ export async function smokeImage(
   const name = `gdp-smoke-${runId}-${Math.random().toString(36).slice(2, 10)}`;
   const base = { image: img.name, platform, imageId };
   // Written at once when the test ends: smoke tests of other images run at the same time.
-  const group = new LogGroup(`Smoke test ${ref} on ${platform}`);
+  const group = new LogGroup(`Smoke test ${img.refs[0] ?? img.name} on ${platform}`);
   group.info(`Waiting for ${waitsFor(smoke)}, at most ${smoke.timeoutSeconds} s`);
   try {
     const started = probe.now();
@@ -165,6 +166,8 @@ export async function smokeImage(
     return { ...base, status: 'failed', exitCode, output: output + health, reason: result.verdict.reason };
   } finally {
     await runner.docker(removeContainerArgs(name), { silent: true, allowFailure: true });
+    // The tested image's ID is kept above; its local tag goes, so nothing of the test stays in the engine.
+    await runner.docker(removeImageArgs(ref), { silent: true, allowFailure: true });
     group.write();
   }
 }

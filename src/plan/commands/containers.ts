@@ -43,3 +43,8 @@ export function logsArgs(name: string): string[] {
 export function removeContainerArgs(name: string): string[] {
   return ['rm', '--force', '--volumes', name];
 }
+
+/** Untags the image loaded for a smoke test (the engine deletes it when no other tag names it). */
+export function removeImageArgs(ref: string): string[] {
+  return ['image', 'rm', ref];
+}
