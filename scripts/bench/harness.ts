@@ -59,6 +59,8 @@ export function run(cmd: string, args: string[], o: RunOptions = {}): Promise<Re
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     child.on('error', reject);
+    // A child that exits before reading its input (most take none) is no failure of the bench.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolve({ status: code ?? -1, out, seconds: (performance.now() - t) / 1000 }));
     child.stdin.end(o.input ?? '');
   });
