@@ -1,7 +1,6 @@
-// Pure: the cosign command lines that sign a pushed index digest (never a tag), their environment,
-// and the command a user runs to verify the signature (plan/verify.ts builds it).
+// Pure: the cosign command lines that sign a pushed index digest (never a tag) and their
+// environment. How a signature is verified is plan/verify.ts's.
 import type { SignSpec } from './types.js';
-import { commandLine, cosignVerifyArgs, verifierFor } from './verify.js';
 
 /** GitHub's OIDC issuer: what a keyless signature's certificate names. */
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -40,17 +39,4 @@ export function cosignSignArgs(ref: string, spec: Exclude<SignSpec, { mode: 'fal
 export function cosignEnv(spec: Exclude<SignSpec, { mode: 'false' }>): Record<string, string> {
   if (spec.mode === 'keyless') return {};
   return { [KEY_ENV]: spec.key, COSIGN_PASSWORD: spec.password };
-}
-
-/**
- * What a user runs to check the signature of `ref` (REPO@DIGEST). Keyless: the certificate must
- * name this repository's workflow (GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/x.yml@ref)
- * and GitHub's issuer. The read-back runs the same line (plan/verify.ts).
- */
-export function verifyCommand(
-  ref: string,
-  spec: Exclude<SignSpec, { mode: 'false' }>,
-  run: { serverUrl: string; workflowRef: string }
-): string {
-  return commandLine(cosignVerifyArgs(ref, verifierFor(spec, run)));
 }

@@ -83,3 +83,16 @@ export function hasStatementFor(stdout: string, type: string, digest: string): b
     .map(bundleStatement)
     .some((s) => s?.predicateType === type && (s.subject ?? []).some((x) => x.digest?.sha256 === hex));
 }
+
+/**
+ * What a user runs to check the signature of `ref` (REPO@DIGEST). Keyless: the certificate must
+ * name this repository's workflow (GITHUB_WORKFLOW_REF: owner/repo/.github/workflows/x.yml@ref)
+ * and GitHub's issuer. The read-back runs the same line.
+ */
+export function verifyCommand(
+  ref: string,
+  spec: Exclude<SignSpec, { mode: 'false' }>,
+  run: { serverUrl: string; workflowRef: string }
+): string {
+  return commandLine(cosignVerifyArgs(ref, verifierFor(spec, run)));
+}

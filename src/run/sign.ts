@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { cosignEnv, cosignSignArgs, cosignVersionArgs, NO_TLOG_SIGNING_CONFIG, verifyCommand } from '../plan/sign.js';
+import { cosignEnv, cosignSignArgs, cosignVersionArgs, NO_TLOG_SIGNING_CONFIG } from '../plan/sign.js';
+import { verifyCommand } from '../plan/verify.js';
 import type { Plan } from '../plan/types.js';
 import { withRetry } from './retry.js';
 import type { Runner } from './runner.js';
