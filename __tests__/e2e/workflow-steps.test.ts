@@ -1,7 +1,8 @@
 // The action after the steps a workflow already has (both image stores): a login step's
-// credentials in the workflow's Docker config (an `auths` entry; a credential helper), a BuildKit
-// of the workflow's own (a `remote`-driver builder on a standalone buildkitd), build secrets and
-// a private Go module fetched through a module proxy with basic auth. Asserted on the registry,
+// credentials in the workflow's Docker config (an `auths` entry, for a push and for the pull of a
+// private base image; a credential helper), a BuildKit of the workflow's own (a `remote`-driver
+// builder on a standalone buildkitd), build secrets and a private Go module fetched through a
+// module proxy with basic auth. Asserted on the registry,
 // the proxy's log, the images' bytes and the workflow's config file.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ModuleProxy, TEST_CA } from '../support/module-proxy.js';
 import {
+  BASE_REGISTRY,
   basicAuth,
   DOCKER_HOST,
   ENGINE,
@@ -78,6 +80,7 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   const buildToken = `gdp-secret-${Math.random().toString(36).slice(2)}`;
   const proxy = new ModuleProxy({ username: 'gdp-mod', password: token });
   const builder = `gdp-e2e-remote-${ENGINE}-${Math.random().toString(36).slice(2, 8)}`;
+  const privateBase = `${REGISTRY}/${ns}/base:1`;
   let configDir: string;
   let configBefore: Buffer;
   let run: ActionRun;
@@ -92,6 +95,9 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
       const cfg = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
       cfg.auths[REGISTRY2] = { auth: Buffer.from(`${REGISTRY2_USER}:wrong-password`).toString('base64') };
       writeFileSync(join(configDir, 'config.json'), JSON.stringify(cfg, null, 2));
+      // A private base image: in the first registry, which answers no pull without a login.
+      const base = dockerAs(configDir, ['buildx', 'imagetools', 'create', `--tag=${privateBase}`, `${BASE_REGISTRY}/gdp/busybox:local`]);
+      expect(base.status).toBe(0);
       const created = dockerAs(configDir, ['buildx', 'create', `--name=${builder}`, '--driver=remote', '--use', BUILDKITD]);
       expect(created.out).toContain(builder);
       configBefore = readFileSync(join(configDir, 'config.json'));
@@ -108,6 +114,7 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   context: go-private
   dockerfile: go-private/Dockerfile.secret
   platforms: linux/amd64
+  build-args: {BASE_IMAGE: ${privateBase}}
 `,
           'build-args': LOCAL_BASE_ARGS,
           registries: `- {registry: ${REGISTRY2}, username: ${REGISTRY2_USER}, password: ${REGISTRY2_PASSWORD}}`,
@@ -144,6 +151,25 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
       expect(await listTags(`${ns}/private`, registry, auth)).toEqual(['latest', 'v2.3.1']);
     }
     expect(await listTags(`${ns}/secret`)).toEqual(['latest', 'v2.3.1']);
+  });
+
+  it('pulls the private base image with the earlier login: the image is built on its layers, and its provenance names it', async () => {
+    // The registry answers this pull only with a login: the workflow's earlier one is all the action has for it.
+    expect((await registryGet(`${ns}/base/manifests/1`, REGISTRY, '')).status).toBe(401);
+    const layersOf = async (repo: string, ref: string): Promise<string[]> => {
+      const index = (await registryGet(`${repo}/manifests/${ref}`)).json as {
+        manifests?: { digest: string; platform?: { architecture: string } }[];
+      };
+      const amd64 = index.manifests?.find((m) => m.platform?.architecture === 'amd64')?.digest ?? ref;
+      return ((await registryGet(`${repo}/manifests/${amd64}`)).json as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+    };
+    const baseLayers = await layersOf(`${ns}/base`, '1');
+    expect(baseLayers.length).toBeGreaterThan(0);
+    expect((await layersOf(`${ns}/secret`, 'v2.3.1')).slice(0, baseLayers.length)).toEqual(baseLayers);
+    // Its provenance (provenance: max) names that base image as a material, and not the public copy of its layers.
+    const bytes = await imageBytes(`${ns}/secret`, 'v2.3.1');
+    expect(bytes).toContain(`${REGISTRY}/${ns}/base`);
+    expect(bytes).not.toContain(`${BASE_REGISTRY}/gdp/busybox`);
   });
 
   it('what the remote builder pushed is what was tested, every platform', async () => {

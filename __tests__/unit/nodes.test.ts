@@ -109,11 +109,16 @@ describe('which platforms build where', () => {
     expect(args.some((a) => a.startsWith('--cache-'))).toBe(false);
     const runnerPart = partArgs(plan, img, { platforms: ['linux/amd64'] }, 'runner-b', { type: 'cacheonly' }, 'm', true);
     expect(runnerPart).toEqual(expect.arrayContaining(['--builder=runner-b', '--cache-from=type=gha,scope=s']));
+    expect(runnerPart.filter((a) => a.startsWith('--cache-to='))).toHaveLength(1);
+    // The build beside a load (some platforms only) reads the layer cache and does not save it.
+    const beside = partArgs(plan, img, { platforms: ['linux/arm64'] }, 'runner-b', { type: 'cacheonly', saveCache: false }, 'm', true);
+    expect(beside).toEqual(expect.arrayContaining(['--cache-from=type=gha,scope=s', '--output=type=cacheonly']));
+    expect(beside.some((a) => a.startsWith('--cache-to'))).toBe(false);
   });
 });
 
 describe('the dry run of a split build', () => {
-  it('records the context and its builder, the runner’s tested platform built by its load, every part’s build beside it where it runs, the load of a node’s platform, and one tag from both parts', async () => {
+  it('records the context and its builder, the runner’s tested platform built by its load first, each part’s build where it runs, the load of a node’s platform, and one tag from both parts', async () => {
     const img = {
       name: 'ghcr.io/o/a',
       repositories: ['ghcr.io/o/a'],
@@ -160,16 +165,15 @@ describe('the dry run of a split build', () => {
       /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-from=type=gha.*--output=type=docker,name=ghcr.io\/o\/a:gdp-smoke-42-1,rewrite-timestamp=true/
     );
     expect(cmds[3]).not.toContain('--cache-to');
-    // Beside that load, every part's build at once: the runner's (which writes the layer cache), the node's.
     expect(cmds[4]).toMatch(
-      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
-    );
-    expect(cmds[5]).toMatch(
       new RegExp(
         `^--context=${node} buildx build --progress=plain --builder=${nodeBuilder} --platform=linux/arm64 .*--output=type=cacheonly`
       )
     );
-    expect(cmds[5]).not.toContain('--cache-to');
+    expect(cmds[4]).not.toContain('--cache-to');
+    expect(cmds[5]).toMatch(
+      /^buildx build --progress=plain --builder=go-docker-publish-42-1 --platform=linux\/amd64 .*--cache-to=type=gha.*--output=type=cacheonly/
+    );
     expect(cmds[6]).toMatch(/^run --detach --name=gdp-smoke-42-1-\w+ --platform=linux\/amd64 --pull=never ghcr.io\/o\/a:gdp-smoke-42-1$/);
     expect(cmds[7]).toMatch(/^rm --force --volumes gdp-smoke-42-1-\w+$/);
     expect(cmds[8]).toBe('image rm ghcr.io/o/a:gdp-smoke-42-1');

@@ -537,7 +537,7 @@ describe('pipeline with a fake runner', () => {
     ['classic', [TUNNEL.config, WEB.config]],
     ['containerd', [TUNNEL.manifest, WEB.manifest]]
   ])(
-    '%s image store, two images at once: each loads (builds) its tested platform while every platform builds beside it, then smoke-tests; every push after every smoke test; every tag after every push and check',
+    '%s image store, two images at once: each loads (builds) its tested platform, then builds the rest and smoke-tests; every push after every smoke test; every tag after every push and check',
     async (store, tested) => {
       const r = new FakeRunner(engine(store));
       const res = await runPipeline(twoImages(), r, hooks, { ...env, parallelism: 2 });
@@ -551,11 +551,10 @@ describe('pipeline with a fake runner', () => {
         [0, ['imagetools create', 'imagetools create']],
         [1, ['imagetools create']]
       ] as const) {
-        // The build of every platform starts beside the load, before the load has ended (its image inspect).
         expect(mine(i)).toEqual([
           'load',
-          'build',
           'image inspect',
+          'build',
           'run --detach',
           'rm --force',
           'image rm',
@@ -717,28 +716,35 @@ describe('pipeline with a fake runner', () => {
     expect(res.pushed).toBe(false);
   });
 
-  it('smoke-platforms: all loads and runs one platform at a time, the first built (and loaded) before the rest of the image', async () => {
-    const r = new FakeRunner(engine('classic'));
+  it('smoke-platforms: all loads and runs one platform at a time; the first is built by its load while the other platforms build beside it, and every platform builds once that load is done', async () => {
+    const isLoad = (c: string[]): boolean => kinds({ calls: [c] } as FakeRunner)[0] === 'load';
+    const platformsOf = (c: string[]): string => c.find((a) => a.startsWith('--platform='))?.slice('--platform='.length) ?? '';
+    // The first load is held: what starts beside it, and what waits for it.
+    let loads = 0;
+    const r = new HoldingRunner(engine('classic'), (c) => isLoad(c) && loads++ === 0);
     const p = plan({ push: false, smokePlatforms: 'all' });
     p.images = [img({ platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] })];
-    await runPipeline(p, r, hooks, env);
+    const running = runPipeline(p, r, hooks, env);
+    const builds = (): string[] => r.calls.filter((c) => kinds({ calls: [c] } as FakeRunner)[0] === 'build').map(platformsOf);
+    for (let n = 0; n < 200 && builds().length === 0; n++) await Promise.resolve();
+    // Beside the held load of linux/amd64: the other two platforms only (the tested one is the load's to build).
+    expect(r.calls.filter(isLoad).map(platformsOf)).toEqual(['linux/amd64']);
+    expect(builds()).toEqual(['linux/arm64,linux/arm/v7']);
+    r.release();
+    await running;
+    expect(builds()).toEqual(['linux/arm64,linux/arm/v7', 'linux/amd64,linux/arm64,linux/arm/v7']);
     expect(kinds(r).filter((k) => ['build', 'load', 'run --detach'].includes(k))).toEqual([
       'load',
       'build',
       'run --detach',
+      'build',
       'load',
       'run --detach',
       'load',
       'run --detach'
     ]);
-    expect(r.calls.filter((c) => c[0] === 'run').map((c) => c.find((a) => a.startsWith('--platform=')))).toEqual([
-      '--platform=linux/amd64',
-      '--platform=linux/arm64',
-      '--platform=linux/arm/v7'
-    ]);
-    expect(
-      r.calls.filter((c) => kinds({ calls: [c] } as FakeRunner)[0] === 'load').map((c) => c.find((a) => a.startsWith('--platform=')))
-    ).toEqual(['--platform=linux/amd64', '--platform=linux/arm64', '--platform=linux/arm/v7']);
+    expect(r.calls.filter((c) => c[0] === 'run').map(platformsOf)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+    expect(r.calls.filter(isLoad).map(platformsOf)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
   });
 
   it('creates a docker-container builder when the current one uses the docker driver, and says so to post', async () => {

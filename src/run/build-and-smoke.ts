@@ -1,15 +1,16 @@
 // Build and smoke-test every image, overlapped instead of one after the other. Per image: the
-// first platform to test (the runner's own, with smoke-platforms: native) is built by its load,
-// and the build of every platform starts at the same moment (BuildKit solves what the two share
-// once), so the other platforms compile while the tested one is exported, loaded and run; the
-// other platforms to test are loaded and run after the build, one at a time (one platform of an
-// image in the image store at a time). Images go side
+// first platform to test (the runner's own, with smoke-platforms: native) is built on its own by
+// its load while the image's other platforms compile beside it (a build of those only: two builds
+// that reach one step at the same moment both run it); its smoke test runs as soon as it is
+// loaded. Then the build of every platform, cache hits by then, saves the layer cache; the other
+// platforms to test are loaded and run after it, one at a time (one platform of an image in the
+// image store at a time). Images go side
 // by side as the runner's cores allow (concurrency.ts): the next image starts building once one
 // has built, whatever its smoke tests still do. Nothing here pushes: the pipeline pushes only
 // when every smoke test of every image has passed, which may be while a build still compiles.
 import * as core from '@actions/core';
 import { join } from 'node:path';
-import { partPlace, splitPlatforms, type BuildPart } from '../plan/parts.js';
+import { partOf, partPlace, splitPlatforms, type BuildPart } from '../plan/parts.js';
 import { smokePlatforms } from '../plan/smoke.js';
 import type { Plan, PlannedImage } from '../plan/types.js';
 import type { PhaseClock } from '../report/phases.js';
@@ -56,16 +57,30 @@ function startImage(plan: Plan, img: PlannedImage, i: number, env: LaneEnv): Lan
     });
   const first = img.smoke.enabled ? toTest[0] : undefined;
   const firstLoad = first === undefined ? undefined : load(first, true);
+  const firstPart = first === undefined ? undefined : partOf(parts, first);
   const started = Date.now();
   const built = clock.time(`build ${img.name}`, async () => {
     for (const part of parts) core.info(`Building ${img.name} for ${part.platforms.join(', ')} ${partPlace(part)}`);
-    // Every part starts at once, beside the first platform's load: BuildKit solves the steps they
-    // share once, and the other platforms compile while the tested one is exported, loaded and run.
+    let besideLog = '';
     const logs = await allSettledOrThrow(
-      parts.map((part, j) => buildPart(plan, img, join(env.tmp, `build-${i}-${j}.json`), part, builders, runner, env.cacheAvailable))
+      parts.map(async (part, j) => {
+        if (part === firstPart && firstLoad) {
+          // The part's other platforms compile beside the load that builds the tested one; not
+          // that one as well: two builds that reach the same step at once both run it. Then the
+          // whole part, whose steps are all in the builder's cache by then, saves the layer cache.
+          const others = { ...part, platforms: part.platforms.filter((p) => p !== first) };
+          if (others.platforms.length === 0) await firstLoad;
+          else {
+            const file = join(env.tmp, `build-${i}-${j}-beside.json`);
+            const beside = buildPart(plan, img, file, others, builders, runner, env.cacheAvailable, { saveCache: false });
+            [, besideLog] = await allSettledOrThrow([firstLoad, beside] as const);
+          }
+        }
+        return buildPart(plan, img, join(env.tmp, `build-${i}-${j}.json`), part, builders, runner, env.cacheAvailable);
+      })
     );
     const firstLog = firstLoad ? (await firstLoad).log : '';
-    return builtImage(img, parts, (Date.now() - started) / 1000, logs, firstLog);
+    return builtImage(img, parts, (Date.now() - started) / 1000, logs, `${firstLog}\n${besideLog}`);
   });
   const tested = (async (): Promise<SmokeResult[]> => {
     const results: SmokeResult[] = [];

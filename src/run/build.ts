@@ -86,7 +86,10 @@ export async function exportPart(
   return { result, metadata };
 }
 
-/** Builds one part of an image into the builder's cache (with the gha/registry cache); returns its build log. */
+/**
+ * Builds one part of an image into the builder's cache (with the gha/registry cache: read, and
+ * saved unless `saveCache: false`); returns its build log.
+ */
 export async function buildPart(
   plan: Plan,
   img: PlannedImage,
@@ -94,9 +97,11 @@ export async function buildPart(
   part: BuildPart,
   builders: Builders,
   runner: Runner,
-  cacheAvailable: boolean
+  cacheAvailable: boolean,
+  o: { saveCache?: boolean } = {}
 ): Promise<string> {
-  const { result } = await exportPart(plan, img, part, builders.runner.name, { type: 'cacheonly' }, file, runner, cacheAvailable);
+  const output: BuildOutput = o.saveCache === false ? { type: 'cacheonly', saveCache: false } : { type: 'cacheonly' };
+  const { result } = await exportPart(plan, img, part, builders.runner.name, output, file, runner, cacheAvailable);
   return `${result.stdout}\n${result.stderr}`;
 }
 

@@ -14,7 +14,8 @@ import type { BuildSecret, Plan, PlannedImage } from '../types.js';
  * the load and the push of one image use the same value, so the tested image is the pushed one.
  */
 export type BuildOutput =
-  | { type: 'cacheonly' }
+  // saveCache false: the layer cache is read, not written (a build of some platforms only).
+  | { type: 'cacheonly'; saveCache?: false }
   | { type: 'load'; name: string; dest?: string; rewriteTimestamp: boolean }
   | { type: 'push-by-digest'; repository: string; rewriteTimestamp: boolean; attestations: Attestations };
 
@@ -103,7 +104,7 @@ export function partArgs(
   cacheAvailable: boolean
 ): string[] {
   const layerCache = cacheAvailable && !part.node && output.type !== 'push-by-digest' ? cacheArgs(plan.cache, img) : { from: [], to: [] };
-  const cache = output.type === 'cacheonly' ? layerCache : { from: layerCache.from, to: [] };
+  const cache = output.type === 'cacheonly' && output.saveCache !== false ? layerCache : { from: layerCache.from, to: [] };
   const args = buildxBuildArgs(img, {
     builder: part.node ? part.node.builder : builder,
     platforms: part.platforms,
