@@ -119,10 +119,14 @@ describe('dist/ as a runner runs it', () => {
     );
     expect(run.stdout).toContain('Dockerfile check of org/cross (Dockerfile): no findings');
     expect(run.stdout).toMatch(/::notice::org\/naive: Go compiles under QEMU for linux\/arm64: build arg GOMAXPROCS=\d+/);
+    // Each image's builds into the builder's cache: beside the load of linux/amd64, linux/arm64; then both.
     const builds = run.stdout.split('\n').filter((l) => l.startsWith('  docker buildx build') && l.includes('--output=type=cacheonly'));
-    expect(builds).toHaveLength(2);
-    expect(builds[0]).toMatch(/--build-arg=GOMAXPROCS=\d+/);
-    expect(builds[1]).not.toContain('GOMAXPROCS');
+    const of = (title: string): string[] => builds.filter((b) => b.includes(`--label=org.opencontainers.image.title=${title} `));
+    expect(builds).toHaveLength(4);
+    expect(of('naive').map((b) => /--platform=(\S+)/.exec(b)?.[1])).toEqual(['linux/arm64', 'linux/amd64,linux/arm64']);
+    expect(of('naive').every((b) => /--build-arg=GOMAXPROCS=\d+/.test(b))).toBe(true);
+    expect(of('cross')).toHaveLength(2);
+    expect(of('cross').some((b) => b.includes('GOMAXPROCS'))).toBe(false);
     // The plan says where RUN steps execute: everywhere for the naive one, only the build platform for the other.
     expect(run.stdout).toContain('RUN steps execute on: linux/amd64, linux/arm64');
     expect(run.stdout).toContain('RUN steps execute on: linux/amd64\n');
