@@ -322,15 +322,24 @@ describe('parsing docker output', () => {
     const [load, all] = [fixture('build-load-first-platform.txt'), fixture('build-all-platforms-after-load.txt')];
     // The build of every platform shows what the load ran as CACHED.
     expect(countSteps(all)).toEqual({ cached: 5, total: 13 });
-    expect(buildSteps(all, load)).toEqual({ cached: 0, total: 13 });
+    expect(buildSteps([all], [load])).toEqual({ cached: 0, total: 13 });
     // A load that itself found its steps in the cache (a rebuild): they count as cached.
     const cachedLoad = '#7 [build 2/2] RUN go build\n#7 CACHED\n';
     expect(
-      buildSteps('#9 [linux/amd64 build 2/2] RUN go build\n#9 CACHED\n#10 [linux/amd64->arm64 build 2/2] RUN x\n', cachedLoad)
+      buildSteps(['#9 [linux/amd64 build 2/2] RUN go build\n#9 CACHED\n#10 [linux/amd64->arm64 build 2/2] RUN x\n'], [cachedLoad])
     ).toEqual({
       cached: 1,
       total: 2
     });
+  });
+  it('a cold build whose other platforms built beside the load of the tested one (buildx 0.29.1, BuildKit v0.32.2): nothing is from the cache, though the two logs number their steps alike', () => {
+    const fixture = (f: string): string => readFileSync(new URL(`../fixtures/buildx/${f}`, import.meta.url), 'utf8');
+    const [beside, load, all] = ['beside-other-platforms.txt', 'beside-load-first-platform.txt', 'beside-all-platforms.txt'].map(fixture);
+    // The build of every platform (linux/amd64, linux/arm64) after both shows what they ran as CACHED.
+    expect(countSteps(all ?? '')).toEqual({ cached: 7, total: 10 });
+    expect(buildSteps([all ?? ''], [load ?? '', beside ?? ''])).toEqual({ cached: 0, total: 10 });
+    // Read as one log, #14 of the load (the amd64 go build) would be taken for #14 of the other (a COPY).
+    expect(buildSteps([all ?? ''], [`${load ?? ''}\n${beside ?? ''}`])).toEqual({ cached: 1, total: 10 });
   });
   it('finds failed cache import and export steps (buildx 0.13 with ignore-error=true, cache service down)', () => {
     const log = [

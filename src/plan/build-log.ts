@@ -45,12 +45,14 @@ export function countSteps(log: string): { cached: number; total: number } {
 }
 
 /**
- * The steps of an image's build whose first tested platform was built (and loaded) on its own
- * first: `firstLog` is that load's log, `log` the build of every platform, where the steps the
- * load ran show as cached. A step counts as from the cache only when the load did not run it.
+ * The steps of an image's build whose first tested platform was built (and loaded) on its own,
+ * with the image's other platforms built beside it: `firstLogs` are those builds' logs, `logs`
+ * the builds of every platform (one per part), where the steps the first builds ran show as
+ * cached. A step counts as from the cache only when no first build ran it. Each log is read on its
+ * own: BuildKit numbers the steps of each build from #1.
  */
-export function buildSteps(log: string, firstLog = ''): { cached: number; total: number } {
-  const ranFirst = new Set([...steps(firstLog).values()].filter((s) => !s.cached).map((s) => s.name));
-  const all = [...steps(log).values()];
+export function buildSteps(logs: readonly string[], firstLogs: readonly string[] = []): { cached: number; total: number } {
+  const ranFirst = new Set(firstLogs.flatMap((l) => [...steps(l).values()].filter((s) => !s.cached).map((s) => s.name)));
+  const all = logs.flatMap((l) => [...steps(l).values()]);
   return { cached: all.filter((s) => s.cached && !ranFirst.has(s.name)).length, total: all.length };
 }

@@ -79,8 +79,8 @@ function startImage(plan: Plan, img: PlannedImage, i: number, env: LaneEnv): Lan
         return buildPart(plan, img, join(env.tmp, `build-${i}-${j}.json`), part, builders, runner, env.cacheAvailable);
       })
     );
-    const firstLog = firstLoad ? (await firstLoad).log : '';
-    return builtImage(img, parts, (Date.now() - started) / 1000, logs, `${firstLog}\n${besideLog}`);
+    const firstLogs = firstLoad ? [(await firstLoad).log, besideLog] : [];
+    return builtImage(img, parts, (Date.now() - started) / 1000, logs, firstLogs);
   });
   const tested = (async (): Promise<SmokeResult[]> => {
     const results: SmokeResult[] = [];

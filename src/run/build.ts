@@ -106,15 +106,15 @@ export async function buildPart(
 }
 
 /**
- * What an image's build came to, from the logs of its parts and of the load that built its first
- * tested platform before them (`firstLog`: the parts' builds find those steps cached): the time,
- * how many steps the cache gave, the cache errors (warned about).
+ * What an image's build came to, from the logs of its parts and of the builds before them (the
+ * load that built its first tested platform, and the build of the other platforms beside it:
+ * `firstLogs`, whose steps the parts' builds find cached): the time, how many steps the cache
+ * gave, the cache errors (warned about).
  */
-export function builtImage(img: PlannedImage, parts: BuildPart[], seconds: number, logs: string[], firstLog = ''): BuildResult {
-  const log = logs.join('\n');
-  const steps = buildSteps(log, firstLog);
+export function builtImage(img: PlannedImage, parts: BuildPart[], seconds: number, logs: string[], firstLogs: string[] = []): BuildResult {
+  const steps = buildSteps(logs, firstLogs);
   core.info(`Built ${img.name} in ${seconds.toFixed(1)} s; ${steps.cached} of ${steps.total} steps from the cache`);
-  const errors = cacheErrors(`${firstLog}\n${log}`);
+  const errors = cacheErrors([...firstLogs, ...logs].join('\n'));
   if (errors.import) core.warning(`${img.name}: could not read the build cache, built without it: ${errors.import}`);
   if (errors.export) {
     const why = refusalReason(refusalFromBuildKit(errors.export));
