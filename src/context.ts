@@ -4,7 +4,8 @@
 // (GITHUB_WORKSPACE, GITHUB_RUN_ID/_ATTEMPT, GITHUB_SHA for git, RUNNER_TEMP, and for signing and
 // attestations GITHUB_SERVER_URL, GITHUB_WORKFLOW_REF, GITHUB_REPOSITORY), plan/cache-service.ts
 // (the cache service's ACTIONS_*), and the checks before anything runs of keyless signing
-// (run/sign.ts), attestations (run/attest.ts) and the hand-off (run/handoff.ts).
+// (run/sign.ts), attestations (run/attest.ts) and the hand-off (run/handoff.ts); post.ts reads
+// RUNNER_ENVIRONMENT (a GitHub-hosted runner's builder is left to the VM) and GITHUB_STEP_SUMMARY.
 import { readFileSync } from 'node:fs';
 import { gitLogTimeArgs } from './plan/commands/git.js';
 import type { EventContext } from './plan/types.js';

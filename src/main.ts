@@ -15,7 +15,7 @@ import { dryRun } from './run/dry-run.js';
 import { actionsCache } from './run/actions-cache.js';
 import { checkHandoffPossible } from './run/handoff.js';
 import { noteMissingCredentials } from './run/login.js';
-import { maskSecrets } from './run/masks.js';
+import { maskSecretFiles, maskSecrets } from './run/masks.js';
 import { runPipeline, type PipelineEnv } from './run/pipeline.js';
 import { registryTagLister } from './run/registry-tags.js';
 import { nodeArch } from './run/qemu.js';
@@ -34,6 +34,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     const read = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
     maskSecrets(read, env);
+    maskSecretFiles(read.buildSecrets, workspace);
     checkImageFiles(read.images, workspace);
     const inputs = { ...read, buildSecrets: resolveSecretSources(read.buildSecrets, env, workspace) };
     const commitTime = await gitCommitTime(workspace, env.GITHUB_SHA ?? '', userRunner);

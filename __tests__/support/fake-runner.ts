@@ -2,13 +2,19 @@
 // that holds chosen calls until the test lets them go (a build still under way).
 import type { ExecOptions, ExecResult, Runner } from '../../src/run/runner.js';
 
-/** A fake runner: records every docker call and answers from a script. */
+/** A fake runner: records every docker call (and the environment it was given) and answers from a script. */
 export class FakeRunner implements Runner {
   calls: string[][] = [];
+  /** The extra environment each call was given (calls[i]'s is envs[i]). */
+  envs: Record<string, string>[] = [];
   constructor(private readonly answer: (args: string[]) => Partial<ExecResult> = () => ({})) {}
   async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push(args);
+    this.record(args, opts);
     return this.answered(args, opts);
+  }
+  protected record(args: string[], opts: ExecOptions): void {
+    this.calls.push(args);
+    this.envs.push(opts.env ?? {});
   }
   /** The answer to a call, without recording it. */
   answered(args: string[], opts: ExecOptions = {}): ExecResult {
@@ -52,7 +58,7 @@ export class HoldingRunner extends FakeRunner {
     this.open();
   }
   override async docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push(args);
+    this.record(args, opts);
     if (this.held(args)) await this.gate;
     return this.answered(args, opts);
   }

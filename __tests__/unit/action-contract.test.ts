@@ -61,4 +61,20 @@ describe('action.yml is the contract', () => {
     expect([...fromReadme.keys()].sort()).toEqual([...declared].sort());
     for (const n of declared) expect([n, fromReadme.get(n)]).toEqual([n, action.inputs[n]?.default ?? '']);
   });
+
+  it('the Node the action runs on is one: action.yml node24, package.json engines and @types/node 24, CI sets up Node 24', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
+    const ci = parse(readFileSync(new URL('.github/workflows/ci.yml', root), 'utf8')) as {
+      jobs: Record<string, { steps: { uses?: string; with?: { 'node-version'?: unknown } }[] }>;
+    };
+    expect(action.runs.using).toBe('node24');
+    expect(pkg.engines.node).toBe('>=24');
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./);
+    const setups = Object.values(ci.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('actions/setup-node@')));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const s of setups) expect(String(s.with?.['node-version'])).toBe('24');
+  });
 });

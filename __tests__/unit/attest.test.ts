@@ -21,6 +21,7 @@ import {
 } from '../../src/plan/verify.js';
 import { describePlan } from '../../src/report/plan-text.js';
 import { checkAttestingPossible } from '../../src/run/attest.js';
+import { explainAttestFailure } from '../../src/plan/attest-failure.js';
 import type { GithubAttestation } from '../../src/run/github-attest.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { recordedCommands } from '../support/dry-run.js';
@@ -243,6 +244,25 @@ describe('attest: github needs id-token: write and attestations: write, checked 
   });
 });
 
+describe('a GitHub attestation that fails says what to set', () => {
+  const step = 'Attesting ghcr.io/example/tunnel@sha256:9 (https://slsa.dev/provenance/v1) with GitHub’s artifact attestations';
+  it('the attestations API refusing the token (403, as @actions/attest 3.2 reports it) names attestations: write', () => {
+    const e = new Error(
+      'Failed to persist attestation: Resource not accessible by integration - https://docs.github.com/rest/users/attestations#create-an-attestation'
+    );
+    expect(explainAttestFailure(e, step).message).toBe(
+      `${step}: the attestations API refused the token (${e.message}). Give the job "permissions: attestations: write".`
+    );
+  });
+  it('no OIDC token (the runner gave none) names id-token: write; another failure is said as it is', () => {
+    const e = new Error('Failed to get ID token: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+    expect(explainAttestFailure(e, step).message).toBe(`${step}: ${e.message}. Give the job "permissions: id-token: write".`);
+    expect(explainAttestFailure(new Error('connect ECONNREFUSED 127.0.0.1:1'), step).message).toBe(
+      `${step}: connect ECONNREFUSED 127.0.0.1:1`
+    );
+  });
+});
+
 describe('attesting in a publish run, with a fake engine', () => {
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };
   const env = (over: object = {}) => ({
@@ -321,6 +341,21 @@ describe('attesting in a publish run, with a fake engine', () => {
       /^Reading back from docker\.io failed: the signature of docker\.io\/example\/tunnel@sha256:9{64} was not found there \(cosign verify .*: Error: no signatures found\)\. Its tags are already pushed, unsigned as a user of docker\.io sees them \(the pushed-tags output lists every pushed tag\): ghcr\.io\/example\/tunnel:v2\.3\.1, /
     );
     expect(res.pushedRefs).toHaveLength(4);
+  });
+
+  it('an attestation the registry does not give back fails the step naming that registry, the statement’s type and digest, and that the tags are pushed', async () => {
+    const engine = platformEngine('amd64');
+    const r = new FakeRunner((args) =>
+      args[1] === 'verify-attestation' && args.at(-1) === `ghcr.io/example/tunnel@${DIGEST(5)}`
+        ? { exitCode: 10, stderr: 'Error: no matching attestations: none of the attestations matched the predicate type' }
+        : engine(args)
+    );
+    const res = await runPipeline(plan({ sign: 'keyless' }), r, hooks, env());
+    expect(res.error?.message).toMatch(
+      new RegExp(
+        `^Reading back from ghcr\\.io failed: the attestation ${TEST_RESULT_TYPE.replace(/[./]/g, '\\$&')} of ghcr\\.io/example/tunnel@sha256:5{64} was not found there \\(cosign verify-attestation .*no matching attestations.*\\)\\. Its tags are already pushed`
+      )
+    );
   });
 
   it('attest: github: SLSA provenance of the index and the smoke-test statement of every tested digest, pushed beside them in every repository', async () => {

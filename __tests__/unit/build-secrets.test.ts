@@ -10,7 +10,10 @@ import { readInputs } from '../../src/inputs/index.js';
 import { partArgs } from '../../src/plan/commands/build.js';
 import { checkDockerfile } from '../../src/plan/check.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import { maskSecrets } from '../../src/run/masks.js';
+import { maskSecretFiles, maskSecrets } from '../../src/run/masks.js';
+import { runPipeline } from '../../src/run/pipeline.js';
+import { pushingEngine } from '../support/fake-engine.js';
+import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor } from '../support/plan-inputs.js';
 
 const get = (values: Record<string, string>) => (name: string) => values[name] ?? (name === 'images' ? '- name: ghcr.io/o/a' : '');
@@ -144,6 +147,33 @@ describe('what every build gets', () => {
       .map((l) => l.slice('::add-mask::'.length));
     expect(masked).toEqual(expect.arrayContaining(['one-value', 'first-line%0Asecond-line', 'first-line', 'second-line', 'tok-9']));
   });
+  it('masks what a secret-files file holds (each line of it too) and each line of an ssh key file, not the armor lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdp-unit-'));
+    writeFileSync(join(dir, 'token.txt'), 'file-secret-1\n');
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIBcert-line-one\nMIIBcert-line-two\n-----END CERTIFICATE-----\n');
+    writeFileSync(
+      join(dir, 'id_ed25519'),
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACB\n-----END OPENSSH PRIVATE KEY-----\n'
+    );
+    writeFileSync(join(dir, 'binary'), Buffer.from([0x41, 0x00, 0x42, 0x43, 0x44]));
+    let out = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+    const inputs = readInputs(
+      get({ 'secret-files': 'tok=token.txt\nca=ca.pem\nbin=binary', ssh: `default\ngithub=${join(dir, 'id_ed25519')}` })
+    );
+    maskSecretFiles(inputs.buildSecrets, dir);
+    spy.mockRestore();
+    const masked = out
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length));
+    expect(masked).toEqual(
+      expect.arrayContaining(['file-secret-1', 'MIIBcert-line-one', 'MIIBcert-line-two', 'b3BlbnNzaC1rZXktdjEAAAAA', 'QyNTUxOQAAACB'])
+    );
+    expect(masked.filter((m) => m.includes('-----BEGIN OPENSSH') || m === '-----END CERTIFICATE-----')).toEqual([]);
+    // A file that is not text is not read into a mask.
+    expect(masked.some((m) => m.includes('BCD'))).toBe(false);
+  });
 });
 
 describe('the Dockerfile check with go-private', () => {
@@ -211,5 +241,65 @@ describe('a Go module fetch that failed', () => {
       )
     ).toEqual({ module: 'github.com/acme/lib', what: 'git asked for credentials (terminal prompts disabled)' });
     expect(goFetchFailure('go: build failed: syntax error')).toBeUndefined();
+  });
+});
+
+describe('build secrets through a whole run (a fake runner records every command and its environment)', () => {
+  it('no argument of any command holds a secret value, the go-private token or a registry password; every build gets the secrets by its environment', async () => {
+    const values = { secret: 'gdp-secret-unit-1', token: 'gdp-token-unit-2', password: 'registry-pass-3' };
+    const plan = planOf({
+      images: '- name: ghcr.io/example/tunnel\n  smoke: ["--version"]',
+      platforms: 'linux/amd64,linux/arm64',
+      secrets: `build-token=${values.secret}`,
+      'secret-files': 'gdp-ca=certs/ca.pem',
+      ssh: 'default',
+      'go-private': 'gdp.example/*',
+      'go-private-token': values.token,
+      registries: `- {registry: ghcr.io, username: bot, password: ${values.password}}`,
+      cache: 'none',
+      'go-cache': 'false',
+      qemu: 'false'
+    });
+    const runner = new FakeRunner(pushingEngine());
+    const res = await runPipeline(
+      plan,
+      runner,
+      { loggedIn: () => undefined, builderCreated: () => undefined },
+      {
+        runId: '42-1',
+        ghaCache: { reason: 'none here' },
+        tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')),
+        smokeProbe: {
+          now: (() =>
+            (
+              (t) => () =>
+                (t += 1000)
+            )(0))(),
+          sleep: async () => undefined,
+          httpStatus: async () => 200
+        }
+      }
+    );
+    expect(res.error).toBeUndefined();
+    const builds = runner.calls.map((c, i) => ({ c, env: runner.envs[i] ?? {} })).filter(({ c }) => c[0] === 'buildx' && c[1] === 'build');
+    // The load of the tested platform, the other platform beside it, the whole image into the cache, the push by digest.
+    expect(builds.length).toBeGreaterThanOrEqual(3);
+    expect(builds.some(({ c }) => c.some((a) => a.includes('push-by-digest=true')))).toBe(true);
+    for (const { c, env } of builds) {
+      expect(c).toEqual(
+        expect.arrayContaining([
+          '--secret=id=build-token,env=GDP_SECRET_0',
+          '--secret=id=gdp-ca,src=certs/ca.pem',
+          '--secret=id=netrc,env=GDP_SECRET_NETRC',
+          '--ssh=default'
+        ])
+      );
+      expect(env.GDP_SECRET_0).toBe(values.secret);
+      expect(env.GDP_SECRET_NETRC).toContain(`password ${values.token}`);
+    }
+    const argvHolding = runner.calls.filter((c) => c.some((a) => Object.values(values).some((v) => a.includes(v))));
+    expect(argvHolding).toEqual([]);
+    // Nothing but the builds is given a secret.
+    expect(runner.envs.filter((e, i) => Object.keys(e).length > 0 && runner.calls[i]?.[1] !== 'build')).toEqual([]);
   });
 });

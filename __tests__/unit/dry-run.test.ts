@@ -2,8 +2,7 @@
 // real run's runner (a fake engine) gives the same commands, each image's in the same order (images
 // build side by side), up to what the answers decide (digests, temporary paths, container names,
 // and the reads that watch a running smoke test). And a dry run writes nothing: no hand-off record, no cache entry.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -12,7 +11,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import type { CacheStore } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { recordedCommands } from '../support/dry-run.js';
-import { DIGEST, platformEngine } from '../support/fake-engine.js';
+import { DIGEST, platformEngine, pushingEngine } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor, SHA } from '../support/plan-inputs.js';
 
@@ -47,53 +46,7 @@ const plan = (over: Record<string, string> = {}) =>
     'amd64'
   );
 
-/**
- * A fake engine and registry, answering as buildx does: each push by digest gets a digest of its
- * own, an index of the platforms it pushed, whose manifests name the config the engine gives as
- * the loaded image's ID; `imagetools create --dry-run` prints the index of its sources' images. A
- * smoke container started with a published port is a running server that answers, any other
- * exits 0.
- */
-const servers = new Set<string>();
-const pushes = new Map<string, string[]>();
-const sha = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
-const manifestsOf = (digest: string) =>
-  (pushes.get(digest) ?? []).map((p) => {
-    const [os, architecture, variant] = p.split('/');
-    return { digest: sha(`${digest} ${p}`), size: 1, platform: { os, architecture, ...(variant ? { variant } : {}) } };
-  });
-function engine(args: string[]) {
-  const name = args.find((a) => a.startsWith('--name='))?.slice('--name='.length);
-  if (args[0] === 'run' && name && args.some((a) => a.startsWith('--publish='))) servers.add(name);
-  if (args[0] === 'container' && args[1] === 'inspect')
-    return { stdout: JSON.stringify(servers.has(args[3] ?? '') ? { Status: 'running', ExitCode: 0 } : { Status: 'exited', ExitCode: 0 }) };
-  if (args[0] === 'port') return { stdout: '127.0.0.1:1\n' };
-  if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: b\nDriver: docker-container\n' };
-  const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
-  if (metadata && args.some((a) => a.includes('push-by-digest=true'))) {
-    const digest = sha(`push ${pushes.size} ${Math.random()}`);
-    pushes.set(
-      digest,
-      args
-        .find((a) => a.startsWith('--platform='))
-        ?.slice('--platform='.length)
-        .split(',') ?? []
-    );
-    writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': digest }));
-    return {};
-  }
-  if (args[0] === 'image' && args[1] === 'inspect') return { stdout: `${DIGEST(7)}\n` };
-  if (args[1] === 'imagetools' && args[2] === 'create' && args[3] === '--dry-run') {
-    const manifests = args.filter((a) => a.includes('@')).flatMap((a) => manifestsOf(a.slice(a.indexOf('@') + 1)));
-    return { stdout: `${JSON.stringify({ schemaVersion: 2, manifests })}\n` };
-  }
-  if (args[1] === 'imagetools' && args[2] === 'inspect' && args[4] === '--raw') {
-    const digest = (args[3] ?? '').slice((args[3] ?? '').indexOf('@') + 1);
-    if (pushes.has(digest)) return { stdout: JSON.stringify({ manifests: manifestsOf(digest) }) };
-    return { stdout: JSON.stringify({ config: { digest: DIGEST(7), size: 1 }, layers: [{ size: 2 }] }) };
-  }
-  return platformEngine('amd64')(args);
-}
+const engine = pushingEngine();
 
 /** The commands with what the answers decide made equal. */
 const normalized = (calls: string[][]): string[] =>

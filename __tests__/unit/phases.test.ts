@@ -842,6 +842,45 @@ describe('job summary', () => {
       'provenance: none (provenance: false)'
     );
   });
+
+  it('the Attested row: each attestation’s type, maker and digests, and the command that verifies it in each repository', () => {
+    const test = 'https://in-toto.io/attestation/test-result/v0.1';
+    const verify = (repo: string, d: string) => `cosign verify-attestation --key cosign.pub --type=${test} ${repo}@${d}`;
+    const attested = {
+      name: 'ghcr.io/a/b',
+      tags: ['ghcr.io/a/b:1'],
+      digest: 'sha256:9',
+      platforms: ['linux/amd64'],
+      smoke: 'passed' as const,
+      size: {},
+      attestations: [
+        {
+          predicateType: test,
+          by: 'cosign' as const,
+          digests: ['sha256:9', 'sha256:5'],
+          verify: ['ghcr.io/a/b', 'docker.io/a/b'].flatMap((r) => ['sha256:9', 'sha256:5'].map((d) => verify(r, d)))
+        },
+        {
+          predicateType: 'https://slsa.dev/provenance/v1',
+          by: 'github' as const,
+          digests: ['sha256:9'],
+          verify: ['gh attestation verify oci://ghcr.io/a/b@sha256:9 --repo a/b']
+        }
+      ]
+    };
+    expect(Object.fromEntries(summaryRows(attested, true)).Attested).toBe(
+      [
+        `${test} (cosign) on <code>sha256:9</code>, <code>sha256:5</code>`,
+        `verify: <code>${verify('ghcr.io/a/b', 'sha256:9')}</code>`,
+        `verify: <code>${verify('ghcr.io/a/b', 'sha256:5')}</code>`,
+        `verify: <code>${verify('docker.io/a/b', 'sha256:9')}</code>`,
+        `verify: <code>${verify('docker.io/a/b', 'sha256:5')}</code>`,
+        "https://slsa.dev/provenance/v1 (GitHub's artifact attestations) on <code>sha256:9</code>",
+        'verify: <code>gh attestation verify oci://ghcr.io/a/b@sha256:9 --repo a/b</code>'
+      ].join('<br>')
+    );
+    expect(Object.fromEntries(summaryRows({ ...attested, attestations: undefined }, true)).Attested).toBe('no');
+  });
 });
 
 describe('where the time went', () => {

@@ -5,6 +5,7 @@
 // applyChecks writes each image's check into the plan it is given, before the plan runs.
 import { goBuildSteps, goCacheFindings, GOLANG_IMAGE_PATHS, GOLANG_PATHS_NOTE } from './derived-dockerfile.js';
 import { analyseDockerfile, platformsExecuted, type DockerfileReport } from './dockerfile.js';
+import { emulatedHere } from './findings.js';
 import { usableMounts } from './go-cache.js';
 import { privateModuleFindings } from './private-modules-check.js';
 import { archOf, emulatedPlatforms } from './platforms.js';
@@ -30,7 +31,7 @@ export function checkDockerfile(
   const findings = report.findings.flatMap((f) => {
     if (f.code !== 'final-stage-emulated') return [f];
     // Only worth saying when some platform of this build is not native.
-    return emulatedRuns.length > 0 ? [{ ...f, message: `${f.message} Emulated here: ${emulatedRuns.join(', ')}.` }] : [];
+    return emulatedRuns.length > 0 ? [{ ...f, message: `${f.message}${emulatedHere(emulatedRuns)}` }] : [];
   });
   if (goPrivate) findings.push(...privateModuleFindings(report, { hosts: goPrivate.hosts, proxy: goPrivate.proxy }));
   // With the golang image's paths: the derived Dockerfile phase asks the image and says it again.

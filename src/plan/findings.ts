@@ -83,3 +83,6 @@ export const FINDINGS: Record<FindingCode, { severity: 'warning' | 'notice'; mes
       `The final ${f.stage} (FROM line ${f.fromLine}) has ${f.final?.runs ?? 0} RUN step(s), the first at line ${f.runLine}; they execute under emulation (QEMU) for every non-native platform: keep them few, or move the work into a --platform=$BUILDPLATFORM stage and COPY the result.`
   }
 };
+
+/** What a final-stage-emulated finding adds once the run knows which of its platforms are emulated (plan/check.ts). */
+export const emulatedHere = (platforms: string[]): string => ` Emulated here: ${platforms.join(', ')}.`;

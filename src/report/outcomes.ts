@@ -1,6 +1,5 @@
 // What happened to each image, filled in as the phases go (build, smoke, push, tags, signature,
-// attestations):
-// the one record the outputs and the job summary are written from.
+// attestations): the one record the outputs and the job summary are written from.
 import { refusalFromBuildKit, refusalReason } from '../plan/cache-refusal.js';
 import type { Plan } from '../plan/types.js';
 
@@ -9,9 +8,9 @@ export interface ImageOutcome {
   /** The tags this run creates (a floating tag kept by a newer release is not among them). */
   tags: string[];
   /**
-   * The index digest the image's tags name, once every tag was created: read back from the
-   * registry, or, when it cannot be read back, the one `imagetools create --dry-run` gave before
-   * tagging. mode: platform: the digest pushed untagged for the merge job. '' otherwise: nothing
+   * The index digest the image's tags name, once every tag was created: the one `imagetools
+   * create --dry-run` gave before tagging (nothing is read back after the tags), or, from a buildx
+   * that prints no index, read back from the first tag. mode: platform: the digest pushed untagged for the merge job. '' otherwise: nothing
    * tagged yet, a tag that failed half-way (the pushed-tags output says which exist), a dry run.
    */
   digest: string;

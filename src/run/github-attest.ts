@@ -8,6 +8,7 @@
 // credentials are the action's logins (registry/registries), else the workflow's Docker config.
 import { attest, attestProvenance, type Attestation } from '@actions/attest';
 import { attachArtifactToImage, type Credentials } from '@sigstore/oci';
+import { explainAttestFailure } from '../plan/attest-failure.js';
 import { credentialKeys } from '../plan/docker-config.js';
 import { registryOf } from '../plan/reference.js';
 import { subjectsOf } from '../plan/test-result.js';
@@ -30,17 +31,6 @@ export interface GithubAttester {
 }
 
 const OCI_FETCH = { timeout: 30_000, retry: 3 } as Parameters<typeof attachArtifactToImage>[0]['fetchOpts'];
-
-/** What failed, in words that name what to set. */
-function explain(e: unknown, step: string): Error {
-  const m = (e as Error).message ?? String(e);
-  const cause = (e as { cause?: { message?: string } }).cause?.message;
-  const text = cause ? `${m}: ${cause}` : m;
-  if (/Resource not accessible by integration|403/.test(text))
-    return new Error(`${step}: the attestations API refused the token (${text}). Give the job "permissions: attestations: write".`);
-  if (/id[- ]token|ACTIONS_ID_TOKEN/i.test(text)) return new Error(`${step}: ${text}. Give the job "permissions: id-token: write".`);
-  return new Error(`${step}: ${text}`);
-}
 
 /** The registry login for a repository: the action's own, else an `auths` entry of the workflow's Docker config. */
 export function registryCredentials(repository: string, logins: RegistryLogin[], userConfig: unknown): Credentials | undefined {
@@ -67,7 +57,7 @@ export function githubAttester(spec: Exclude<AttestSpec['github'], false>, login
             ? await attestProvenance(common)
             : await attest({ ...common, predicateType: a.predicateType, predicate: a.predicate });
       } catch (e) {
-        throw explain(e, `Attesting ${a.name}@${a.digests[0] ?? ''} (${a.predicateType}) with GitHub's artifact attestations`);
+        throw explainAttestFailure(e, `Attesting ${a.name}@${a.digests[0] ?? ''} (${a.predicateType}) with GitHub's artifact attestations`);
       }
       const type = a.predicate === undefined ? SLSA_PROVENANCE_TYPE : a.predicateType;
       for (const repository of a.repositories) {
@@ -85,7 +75,7 @@ export function githubAttester(spec: Exclude<AttestSpec['github'], false>, login
             });
           } catch (e) {
             const login = credentials ? '' : ` (no login for ${registryOf(repository)}: give it in "registries")`;
-            throw explain(e, `Pushing the ${type} attestation beside ${repository}@${digest}${login}`);
+            throw explainAttestFailure(e, `Pushing the ${type} attestation beside ${repository}@${digest}${login}`);
           }
         }
       }
