@@ -23,7 +23,7 @@ import { ExecRunner, processEnv } from './run/runner.js';
 import { checkAttestingPossible } from './run/attest.js';
 import { githubAttester } from './run/github-attest.js';
 import { checkSigningPossible } from './run/sign.js';
-import { jobInstance, loadState, saveState, savingHooks } from './run/state.js';
+import { jobInstance, jobRunId, loadState, saveState, savingHooks } from './run/state.js';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
@@ -74,7 +74,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 /** What the pipeline needs of the runner's variables; `instance` is this job's own part of every name it creates. */
 function pipelineEnv(env: NodeJS.ProcessEnv, workspace: string, instance: string): PipelineEnv {
   return {
-    runId: `${env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid)}-${instance}`,
+    runId: jobRunId(env, instance),
     ghaCache: cacheService(env),
     tempDir: env.RUNNER_TEMP,
     workspace,

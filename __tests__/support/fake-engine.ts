@@ -94,3 +94,19 @@ export function pushingEngine(): (args: string[]) => Partial<ExecResult> {
     return platformEngine('amd64')(args);
   };
 }
+
+/** A Sigstore bundle as `cosign download attestation` prints it: a DSSE envelope of a statement of this type about this digest. */
+export const bundleLine = (type: string, d: string): string =>
+  JSON.stringify({
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    dsseEnvelope: {
+      payloadType: 'application/vnd.in-toto+json',
+      payload: Buffer.from(
+        JSON.stringify({
+          _type: 'https://in-toto.io/Statement/v1',
+          predicateType: type,
+          subject: [{ name: 'x', digest: { sha256: d.slice(7) } }]
+        })
+      ).toString('base64')
+    }
+  });

@@ -25,7 +25,7 @@ import { explainAttestFailure } from '../../src/plan/attest-failure.js';
 import type { GithubAttestation } from '../../src/run/github-attest.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { recordedCommands } from '../support/dry-run.js';
-import { DIGEST, platformEngine } from '../support/fake-engine.js';
+import { bundleLine, DIGEST, platformEngine } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor } from '../support/plan-inputs.js';
 
@@ -38,22 +38,6 @@ const get =
 const smokeOf = (yaml: string): SmokeSpec => readInputs(get({ images: `- name: ghcr.io/o/a\n  smoke: ${yaml}` })).images[0]!.smoke;
 const URL_ = 'https://github.com/example/tunnel/actions/runs/991/attempts/2';
 const M = DIGEST(5);
-
-/** A Sigstore bundle as `cosign download attestation` prints it: a DSSE envelope of a statement of this type about this digest. */
-const bundleLine = (type: string, d: string): string =>
-  JSON.stringify({
-    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    dsseEnvelope: {
-      payloadType: 'application/vnd.in-toto+json',
-      payload: Buffer.from(
-        JSON.stringify({
-          _type: 'https://in-toto.io/Statement/v1',
-          predicateType: type,
-          subject: [{ name: 'x', digest: { sha256: d.slice(7) } }]
-        })
-      ).toString('base64')
-    }
-  });
 
 describe('attest inputs', () => {
   it('attest-smoke is on when sign or attest is set, off otherwise; the token is kept only with attest: github', () => {

@@ -31,9 +31,9 @@ const README_INPUTS: Record<string, string> = {
   'semver-tags': 'true',
   'build-args': 'GOPROXY=https://proxy.golang.org',
   registries: '- {registry: docker.io, username: bot, password: hub-token}\n- {registry: ghcr.io, username: bot, password: gh-token}',
-  cache: 'none',
+  cache: 'gha',
   'go-cache': 'false',
-  qemu: 'false',
+  qemu: 'true',
   sign: 'key',
   'cosign-key': KEY,
   'transparency-log': 'false'
@@ -47,6 +47,9 @@ const plan = (over: Record<string, string> = {}) =>
   );
 
 const engine = pushingEngine();
+
+/** The runner's cache service, as github.com gives it: the layer cache's flags are in both command lists. */
+const GHA_V2 = { protocol: 'v2', reason: 'the cache service v2' } as const;
 
 /** The commands with what the answers decide made equal. */
 const normalized = (calls: string[][]): string[] =>
@@ -93,7 +96,7 @@ describe('the dry run is the pipeline', () => {
       { loggedIn: () => undefined, builderCreated: () => undefined },
       {
         runId: '42-1',
-        ghaCache: { reason: 'none here' },
+        ghaCache: GHA_V2,
         tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')),
         parallelism: 2,
         smokeProbe: {
@@ -107,7 +110,7 @@ describe('the dry run is the pipeline', () => {
       }
     );
     expect(res.error).toBeUndefined();
-    const dry = await recordedCommands(plan(), { reads: engine, env: { parallelism: 2 } });
+    const dry = await recordedCommands(plan(), { reads: engine, env: { parallelism: 2, ghaCache: GHA_V2 } });
     expect(dry.result.error).toBeUndefined();
     const [realCommands, dryCommands] = [perImage(real.calls), perImage(dry.calls)];
     expect(Object.keys(dryCommands).sort()).toEqual(['0', '1', 'run']);
@@ -127,6 +130,16 @@ describe('the dry run is the pipeline', () => {
       'cosign sign --yes'
     ])
       expect([k, [...kinds].some((c) => c.startsWith(k))]).toEqual([k, true]);
+    // The layer cache through the runner's cache service: every build but the pushes (which find
+    // the builder's own cache) reads it; each image's build of all its platforms saves it.
+    const builds = normalized(dry.calls).filter((c) => c.startsWith('buildx build'));
+    const pushes = builds.filter((c) => c.includes('push-by-digest=true'));
+    expect(pushes).toHaveLength(2);
+    expect(builds.filter((c) => !pushes.includes(c)).every((c) => c.includes('--cache-from=type=gha,scope='))).toBe(true);
+    expect(builds.filter((c) => c.includes('--cache-to=type=gha,mode=max,')).map((c) => /--file=(\S+)/.exec(c)?.[1])).toEqual([
+      'Dockerfile',
+      'Dockerfile.web'
+    ]);
     // Every tag of an image, in both registries, in one call.
     const tags = ['docker.io', 'ghcr.io'].flatMap((r) =>
       ['v2.3.1', '2.3.1', '2.3', '2', 'latest'].map((t) => `--tag=${r}/example/tunnel:${t}`)

@@ -4,6 +4,8 @@ import { describe, expect, it } from '@jest/globals';
 import { authFailure, authFailureMessage } from '../../src/plan/auth-failure.js';
 import { actionDockerConfig, hasCredentials } from '../../src/plan/docker-config.js';
 import { registryOf } from '../../src/plan/reference.js';
+import { setupBuilder } from '../../src/run/builder.js';
+import { FakeRunner } from '../support/fake-runner.js';
 
 describe("the action's Docker config", () => {
   const user = {
@@ -71,6 +73,16 @@ describe('a registry that refuses', () => {
       { registry: 'docker.io', answer: 'insufficient_scope: authorization failed' }
     ],
     [
+      'the BuildKit image pulled at the builder’s start (as setup-buildx reported it)',
+      'ERROR: Error response from daemon: Head "https://registry-1.docker.io/v2/moby/buildkit/manifests/buildx-stable-1": unauthorized: incorrect username or password',
+      { registry: 'docker.io', answer: 'unauthorized: incorrect username or password' }
+    ],
+    [
+      'a Docker Hub image named without its registry',
+      "Error response from daemon: pull access denied for moby/buildkit, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+      { registry: 'docker.io', answer: 'denied: requested access to the resource is denied' }
+    ],
+    [
       'a 403 from GHCR',
       'failed to push ghcr.io/org/app: unexpected status from POST request to https://ghcr.io/v2/org/app/blobs/uploads/: 403 Forbidden',
       { registry: 'ghcr.io', answer: '403 Forbidden' }
@@ -91,5 +103,22 @@ describe('a registry that refuses', () => {
     expect(m).toMatch(/^Registry 127\.0\.0\.1:5151 refused the push of x \(401 Unauthorized\)\./);
     expect(m).toContain('a login step before this one');
     expect(m).toContain('the "registries" input');
+  });
+
+  it('a builder whose BuildKit image pull is refused: the error names the registry, the pull and both ways to give credentials', async () => {
+    const r = new FakeRunner((args) =>
+      args[1] === 'inspect'
+        ? { stdout: 'Name: default\nDriver: docker\n' }
+        : args[1] === 'create'
+          ? {
+              exitCode: 1,
+              stderr:
+                'ERROR: Error response from daemon: Head "https://registry-1.docker.io/v2/moby/buildkit/manifests/buildx-stable-1": unauthorized: incorrect username or password'
+            }
+          : {}
+    );
+    await expect(setupBuilder('auto', r, '42-1')).rejects.toThrow(
+      /^Registry docker\.io refused the pull of the BuildKit image for the builder go-docker-publish-42-1 \(unauthorized: incorrect username or password\)\. Give the action credentials for docker\.io/
+    );
   });
 });

@@ -10,10 +10,11 @@ import { checkRecords, handoffKey, handoffPrefix, handoffRecords, handoffScope, 
 import { buildPlan } from '../../src/plan/plan.js';
 import type { Inputs } from '../../src/plan/types.js';
 import type { CacheStore, SaveResult } from '../../src/run/actions-cache.js';
+import type { GithubAttestation } from '../../src/run/github-attest.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { FakeRunner } from '../support/fake-runner.js';
 import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
-import { DIGEST, platformEngine } from '../support/fake-engine.js';
+import { bundleLine, DIGEST, platformEngine } from '../support/fake-engine.js';
 
 const ctx = ctxFor('release-published');
 
@@ -231,6 +232,40 @@ describe('platform runs and the merge job, with a fake engine and a fake cache s
         { name: 'linux/amd64', annotations: { imageId: DIGEST(5), exitCode: 0 } },
         { name: 'linux/arm64', annotations: { imageId: DIGEST(6), exitCode: 0 } }
       ]
+    });
+  });
+
+  it('with attest: github: the platform runs make no GitHub attestation; the merge makes provenance and the smoke-test statement of both platforms', async () => {
+    const cache = new FakeCache();
+    const github = { sign: { mode: 'false', transparencyLog: true }, attest: { smoke: true, github: true, token: 't' } } as const;
+    const made: GithubAttestation[] = [];
+    const githubAttester = { attest: async (a: GithubAttestation) => void made.push(a) };
+    for (const arch of ['amd64', 'arm64'] as const) {
+      const r = new FakeRunner(platformEngine(arch));
+      const plan = buildPlan(tunnelOnly({ mode: 'platform', ...github }), ctx, arch);
+      expect((await runPipeline(plan, r, hooks, { ...env(cache), githubAttester })).error).toBeUndefined();
+      expect(made).toEqual([]);
+      expect(r.calls.filter((c) => c[0] === 'cosign')).toEqual([]);
+    }
+    // The merge reads back what GitHub's attestations pushed beside each digest (GitHub's own Sigstore: found, not verified).
+    const engine = platformEngine('amd64');
+    const r = new FakeRunner((args) => {
+      if (args[0] !== 'cosign' || args[1] !== 'download') return engine(args);
+      const type = args.find((a) => a.startsWith('--predicate-type='))?.slice('--predicate-type='.length);
+      return { stdout: `${bundleLine(type ?? '', (args.at(-1) ?? '').split('@')[1] ?? '')}\n` };
+    });
+    const res = await runPipeline(buildPlan(tunnelOnly({ mode: 'merge', ...github }), ctx, 'amd64'), r, hooks, {
+      ...env(cache),
+      githubAttester
+    });
+    expect(res.error).toBeUndefined();
+    expect(made.map((a) => [a.predicateType, a.digests])).toEqual([
+      ['https://slsa.dev/provenance/v1', [DIGEST(9)]],
+      ['https://in-toto.io/attestation/test-result/v0.1', [DIGEST(9), DIGEST(5), DIGEST(6)]]
+    ]);
+    expect(made[1]?.predicate).toMatchObject({
+      result: 'PASSED',
+      passedTests: ['linux/amd64: exited with code 0', 'linux/arm64: exited with code 0']
     });
   });
 

@@ -96,4 +96,22 @@ describe('tags that fail half-way', () => {
     expect(res.error?.message).toMatch(/denied/);
     expect(res.pushedRefs).toEqual(['ghcr.io/o/a:v2.3.1']);
   });
+
+  it('a registry that refuses the tags (401): the error names the registry, the tags and both ways to give credentials', async () => {
+    const engine = platformEngine('amd64');
+    const r = new FakeRunner((args) =>
+      args[2] === 'create' && args[3] !== '--dry-run'
+        ? {
+            exitCode: 1,
+            stderr:
+              'ERROR: failed to push ghcr.io/o/a:v2.3.1: unexpected status from PUT request to https://ghcr.io/v2/o/a/manifests/v2.3.1: 401 Unauthorized'
+          }
+        : engine(args)
+    );
+    const res = await run('- name: ghcr.io/o/a\n  smoke: ["--version"]', r);
+    expect(res.error?.message.split('\n')[0]).toMatch(
+      /^Registry ghcr\.io refused the tags ghcr\.io\/o\/a:v2\.3\.1 \(401 Unauthorized\)\. Give the action credentials for ghcr\.io in one of two ways: a login step before this one .*, or the "registries" input/
+    );
+    expect(res.pushedRefs).toEqual([]);
+  });
 });

@@ -26,6 +26,12 @@ const WHERE = [
   /\bpull access denied for ([^/\s"',]+)\//i
 ];
 
+/** A reference's first part as the registry it names: one without a dot, a port or localhost is a Docker Hub repository (moby/buildkit). */
+function registryHost(first: string): string {
+  if (!/[.:]/.test(first) && first !== 'localhost') return 'docker.io';
+  return first.replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
+}
+
 /** The refusal in `output`, if the command failed because a registry refused it; `fallback` names the registry when the output does not. */
 export function authFailure(output: string, fallback?: string): AuthFailure | undefined {
   let answer: string | undefined;
@@ -39,7 +45,7 @@ export function authFailure(output: string, fallback?: string): AuthFailure | un
   if (answer === undefined) return undefined;
   for (const re of WHERE) {
     const host = re.exec(output)?.[1];
-    if (host) return { registry: host.replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io'), answer };
+    if (host) return { registry: registryHost(host), answer };
   }
   return fallback ? { registry: fallback, answer } : undefined;
 }

@@ -15,13 +15,13 @@ import { setOutputs } from '../report/outputs.js';
 import { describePlan } from '../report/plan-text.js';
 import type { CacheStore } from './actions-cache.js';
 import type { GithubAttester } from './github-attest.js';
-import { runPipeline, type PipelineEnv, type PipelineHooks } from './pipeline.js';
+import { runPipeline, type PipelineEnv, type PipelineHooks, type PipelineResult } from './pipeline.js';
 import type { ExecOptions, ExecResult, Runner } from './runner.js';
 
 const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
 
 /** A runner that records every command; `reads` runs the read-only ones whose answer a dry run may know. */
-export class RecordingRunner implements Runner {
+class RecordingRunner implements Runner {
   /** Every command, in order; cosign's as ['cosign', ...args]. */
   readonly calls: string[][] = [];
   /** References this run would have created: reads of them get placeholders, not the registry's current state. */
@@ -105,7 +105,7 @@ export class RecordingRunner implements Runner {
 }
 
 /** The cache service as a dry run uses it: reads hand-off records, only looks Go caches up, saves nothing. */
-export function readOnlyStore(store: CacheStore): CacheStore {
+function readOnlyStore(store: CacheStore): CacheStore {
   return {
     available: () => store.available(),
     restore: (paths, key, restoreKeys) => store.restore(paths, key, restoreKeys, paths[0] !== HANDOFF_PATH),
@@ -114,7 +114,7 @@ export function readOnlyStore(store: CacheStore): CacheStore {
 }
 
 /** attest: github in a dry run: each attestation @actions/attest would make is recorded in order, as `@actions/attest TYPE REPO@DIGEST…`. */
-export function recordingAttester(calls: string[][]): GithubAttester {
+function recordingAttester(calls: string[][]): GithubAttester {
   return {
     attest: (a) => {
       calls.push(['@actions/attest', a.predicateType, ...a.digests.map((d) => `${a.name}@${d}`)]);
@@ -125,19 +125,33 @@ export function recordingAttester(calls: string[][]): GithubAttester {
 
 const noHooks: PipelineHooks = { loggedIn: () => undefined, builderCreated: () => undefined };
 
-/** Runs the pipeline with a recording runner, prints the plan and every command, and sets the outputs of a run that pushed nothing. */
-export async function dryRun(plan: Plan, reads: Runner, store: CacheStore, env: PipelineEnv): Promise<void> {
-  core.info(
-    'Dry run: the pipeline runs with a recording runner: commands are recorded, not run (the current builder and the registries are only read); the log says what a real run would do.'
-  );
+/**
+ * The pipeline with a recording runner, as a dry run runs it: every command it would run, in
+ * order, and what the pipeline ended with. `dryRun` prints them; tests compare them with a real run's.
+ */
+export async function recordRun(
+  plan: Plan,
+  reads: Runner,
+  store: CacheStore,
+  env: PipelineEnv
+): Promise<{ calls: string[][]; result: PipelineResult }> {
   const recorder = new RecordingRunner(reads);
-  const res = await runPipeline(plan, recorder, noHooks, {
+  const result = await runPipeline(plan, recorder, noHooks, {
     ...env,
     cacheStore: readOnlyStore(store),
     dryRun: true,
     ...(plan.attest.github ? { githubAttester: recordingAttester(recorder.calls) } : {})
   });
-  core.info(describePlan(plan, recorder.calls));
+  return { calls: recorder.calls, result };
+}
+
+/** Runs the pipeline with a recording runner, prints the plan and every command, and sets the outputs of a run that pushed nothing. */
+export async function dryRun(plan: Plan, reads: Runner, store: CacheStore, env: PipelineEnv): Promise<void> {
+  core.info(
+    'Dry run: the pipeline runs with a recording runner: commands are recorded, not run (the current builder and the registries are only read); the log says what a real run would do.'
+  );
+  const { calls, result: res } = await recordRun(plan, reads, store, env);
+  core.info(describePlan(plan, calls));
   if (res.error) core.warning(`Dry run: a real run would stop here: ${res.error.message}`);
   // Nothing ran: no digest, no smoke result, no pushed tag; the tags are those a real run would create.
   setOutputs(

@@ -31,6 +31,15 @@ export function jobInstance(): string {
   return randomBytes(4).toString('hex');
 }
 
+/**
+ * The run ID of this job's names (builder go-docker-publish-<it>, Go cache keys): the workflow run
+ * and its attempt (or this process, outside a workflow), then the job's own instance.
+ */
+export function jobRunId(env: NodeJS.ProcessEnv, instance: string): string {
+  const run = env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT || '1'}` : String(process.pid);
+  return `${run}-${instance}`;
+}
+
 export function saveState(s: SavedState): void {
   core.saveState(KEY, JSON.stringify(s));
 }
