@@ -74,10 +74,23 @@ async function imageBytes(
   return parts.join('\n');
 }
 
+/** The lines of a private key file between its armor lines (what the action masks of an ssh key file). */
+const keyBody = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('-----'));
+
 describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   const ns = uniqueRepo('steps');
   const token = `mod-token-${Math.random().toString(36).slice(2)}`;
   const buildToken = `gdp-secret-${Math.random().toString(36).slice(2)}`;
+  // The other secret inputs: one by a variable of the step (secret-envs), one in a file (secret-files), an SSH key (ssh).
+  const envToken = `gdp-secret-env-${Math.random().toString(36).slice(2)}`;
+  const fileToken = `gdp-secret-file-${Math.random().toString(36).slice(2)}`;
+  const secretsDir = mkdtempSync(join(tmpdir(), 'gdp-secrets-'));
+  const tokenFile = join(secretsDir, 'file-token');
+  const sshKey = join(secretsDir, 'id_ed25519');
   const proxy = new ModuleProxy({ username: 'gdp-mod', password: token });
   const builder = `gdp-e2e-remote-${ENGINE}-${Math.random().toString(36).slice(2, 8)}`;
   const privateBase = `${REGISTRY}/${ns}/base:1`;
@@ -88,6 +101,8 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   beforeAll(
     async () => {
       await proxy.start();
+      writeFileSync(tokenFile, `${fileToken}\n`);
+      expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gdp-e2e', '-f', sshKey]).status).toBe(0);
       // The workflow's earlier steps: `docker login` to the first registry; a stale, wrong login to
       // the second (the action's own login must win there); and a remote BuildKit as the current builder.
       configDir = userDockerConfig();
@@ -124,13 +139,15 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
           'go-private-token': token,
           'go-private-username': 'gdp-mod',
           'go-private-proxy': proxy.url,
-          'secret-files': `gdp-ca=${TEST_CA}`,
+          'secret-files': `gdp-ca=${TEST_CA}\nfile-token=${tokenFile}`,
+          'secret-envs': 'env-token=GDP_E2E_ENV_TOKEN',
+          ssh: `default=${sshKey}`,
           secrets: `build-token=${buildToken}`
         },
         event: 'release-published.json',
         eventName: 'release',
         ref: 'refs/tags/v2.3.1',
-        env: { DOCKER_CONFIG: configDir }
+        env: { DOCKER_CONFIG: configDir, GDP_E2E_ENV_TOKEN: envToken }
       });
     },
     10 * 60 * 1000
@@ -191,26 +208,34 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   it('fetched the private module through the proxy with the token, and no token reached a log line but its mask', () => {
     expect(proxy.served()).toEqual(expect.arrayContaining(['/gdp.example/acme/greet/@v/v1.2.0.zip']));
     expect(proxy.requests.filter((r) => r.status === 200).every((r) => r.authorized && r.user === 'gdp-mod')).toBe(true);
-    for (const secret of [token, buildToken]) {
+    for (const secret of [token, buildToken, envToken, fileToken]) {
       expect(run.stdout.split('\n').filter((l) => l.includes(secret))).toEqual([`::add-mask::${secret}`]);
     }
+    // The SSH key's lines (not its armor) are masks too, and nothing else of the run holds them.
+    const keyLines = keyBody(sshKey);
+    expect(keyLines.length).toBeGreaterThan(0);
+    for (const line of keyLines) expect(run.stdout.split('\n').filter((l) => l.includes(line))).toEqual([`::add-mask::${line}`]);
   });
 
-  it('the token and the build secret are in no layer, image config, history or provenance attestation (provenance: max)', async () => {
+  it('the token and every build secret (secrets, secret-envs, secret-files, the ssh key) are in no layer, image config, history or provenance attestation (provenance: max)', async () => {
     const privateBytes = await imageBytes(`${ns}/private`, 'v2.3.1');
     expect(privateBytes).toContain('https://slsa.dev/provenance'); // the attestation was read
     expect(privateBytes).toContain('privateapp'); // and the image's own files
     const secretBytes = await imageBytes(`${ns}/secret`, 'v2.3.1');
-    expect(secretBytes).toContain('build-token: checked');
+    // The secret image was built only because every secret and the SSH agent reached its RUN step.
+    expect(secretBytes).toContain('build-token, env-token, file-token, ssh: checked');
     for (const bytes of [privateBytes, secretBytes]) {
-      expect(bytes.includes(token)).toBe(false);
-      expect(bytes.includes(buildToken)).toBe(false);
+      for (const secret of [token, buildToken, envToken, fileToken, ...keyBody(sshKey)]) expect(bytes.includes(secret)).toBe(false);
     }
     // The engine keeps no tag of what it smoke-tested: the history of the image as pushed.
     expect(dockerAs(configDir, ['pull', '--platform=linux/amd64', `${REGISTRY}/${ns}/private:v2.3.1`]).status).toBe(0);
     const history = dockerAs(configDir, ['history', '--no-trunc', `${REGISTRY}/${ns}/private:v2.3.1`]);
     expect(history.status).toBe(0);
     expect(history.out.includes(token)).toBe(false);
+    expect(dockerAs(configDir, ['pull', `${REGISTRY}/${ns}/secret:v2.3.1`]).status).toBe(0);
+    const secretHistory = dockerAs(configDir, ['history', '--no-trunc', `${REGISTRY}/${ns}/secret:v2.3.1`]);
+    expect(secretHistory.status).toBe(0);
+    for (const secret of [buildToken, envToken, fileToken]) expect(secretHistory.out.includes(secret)).toBe(false);
   });
 });
 
@@ -284,7 +309,11 @@ describe(`a credential helper, and no credentials at all (${ENGINE} image store)
             images: `- {name: ${REGISTRY}/${ns}/private, context: go-private, dockerfile: go-private/Dockerfile}`,
             platforms: 'linux/amd64',
             cache: 'none',
-            'build-args': `${LOCAL_BASE_ARGS}\nGOPROXY=${proxy.url}\nGONOPROXY=none\nGOPRIVATE=gdp.example/acme/*\nGONOSUMDB=gdp.example/acme/*`,
+            'build-args': LOCAL_BASE_ARGS,
+            // The private modules named, as in the run above, but no token: no netrc secret.
+            'go-private': 'gdp.example/acme/*',
+            'go-private-username': 'gdp-mod',
+            'go-private-proxy': proxy.url,
             'secret-files': `gdp-ca=${TEST_CA}`,
             push: 'false'
           },
