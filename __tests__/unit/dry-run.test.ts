@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { readInputs } from '../../src/inputs/index.js';
+import { BINFMT_IMAGE } from '../../src/plan/commands/containers.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import type { CacheStore } from '../../src/run/actions-cache.js';
 import { runPipeline } from '../../src/run/pipeline.js';
@@ -50,6 +51,9 @@ const engine = pushingEngine();
 
 /** The runner's cache service, as github.com gives it: the layer cache's flags are in both command lists. */
 const GHA_V2 = { protocol: 'v2', reason: 'the cache service v2' } as const;
+
+/** A runner whose binfmt_misc has no interpreter registered: with qemu: true both runs install them. */
+const NO_INTERPRETERS = (): undefined => undefined;
 
 /** The commands with what the answers decide made equal. */
 const normalized = (calls: string[][]): string[] =>
@@ -99,6 +103,7 @@ describe('the dry run is the pipeline', () => {
         ghaCache: GHA_V2,
         tempDir: mkdtempSync(join(tmpdir(), 'gdp-unit-')),
         parallelism: 2,
+        binfmt: NO_INTERPRETERS,
         smokeProbe: {
           now: (() => {
             let t = 0;
@@ -110,16 +115,17 @@ describe('the dry run is the pipeline', () => {
       }
     );
     expect(res.error).toBeUndefined();
-    const dry = await recordedCommands(plan(), { reads: engine, env: { parallelism: 2, ghaCache: GHA_V2 } });
+    const dry = await recordedCommands(plan(), { reads: engine, env: { parallelism: 2, ghaCache: GHA_V2, binfmt: NO_INTERPRETERS } });
     expect(dry.result.error).toBeUndefined();
     const [realCommands, dryCommands] = [perImage(real.calls), perImage(dry.calls)];
     expect(Object.keys(dryCommands).sort()).toEqual(['0', '1', 'run']);
     expect(dryCommands).toEqual(realCommands);
-    // Every phase is there: login, builder, build, load, smoke run, push by digest, the check's
+    // Every phase is there: login, QEMU's binfmt install, builder, build, load, smoke run, push by digest, the check's
     // reads, the tags' dry run and tags, and the signatures.
     const kinds = new Set(normalized(dry.calls).map((c) => c.split(' ').slice(0, 3).join(' ')));
     for (const k of [
       'login --username=bot --password-stdin',
+      'run --privileged --rm',
       'buildx inspect',
       'buildx build --progress=plain',
       'image inspect --format={{.Id}}',
@@ -130,6 +136,12 @@ describe('the dry run is the pipeline', () => {
       'cosign sign --yes'
     ])
       expect([k, [...kinds].some((c) => c.startsWith(k))]).toEqual([k, true]);
+    // QEMU for the platforms the Dockerfiles run steps of (qemu: true: every other platform), before the builder.
+    expect(normalized(dry.calls).slice(0, 3)).toEqual([
+      'login --username=bot --password-stdin docker.io',
+      'login --username=bot --password-stdin ghcr.io',
+      `run --privileged --rm ${BINFMT_IMAGE} --install=arm64,arm`
+    ]);
     // The layer cache through the runner's cache service: every build but the pushes (which find
     // the builder's own cache) reads it; each image's build of all its platforms saves it.
     const builds = normalized(dry.calls).filter((c) => c.startsWith('buildx build'));

@@ -35,7 +35,7 @@ import { mergePlatforms } from './merge.js';
 import { setupNodes } from './nodes.js';
 import { convergeFloating } from './converge.js';
 import { pushAll } from './push.js';
-import { nodeArch, qemuPlatforms, setupQemu } from './qemu.js';
+import { nodeArch, qemuPlatforms, setupQemu, type BinfmtReader } from './qemu.js';
 import type { GithubAttester } from './github-attest.js';
 import { readBack } from './read-back.js';
 import type { TagLister } from './registry-tags.js';
@@ -81,6 +81,8 @@ export interface PipelineEnv {
   githubAttester?: GithubAttester;
   /** How many images build (and push) at once; by default as the runner's cores allow (pushes: up to four). */
   parallelism?: number;
+  /** What binfmt_misc has registered (by default /proc/sys/fs/binfmt_misc; tests pass another machine's). */
+  binfmt?: BinfmtReader;
 }
 
 export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHooks, env: PipelineEnv): Promise<PipelineResult> {
@@ -138,7 +140,7 @@ export async function runPipeline(plan: Plan, runner: Runner, hooks: PipelineHoo
     }
     const smoked = (img: Plan['images'][number]): string[] => smokePlatforms(img, plan.smokePlatforms, nodeArch());
     const emulate = plan.qemu === 'true' ? platformsOf(plan.images) : qemuPlatforms(plan, smoked);
-    await phase('QEMU', () => setupQemu(plan.qemu, emulate, runner));
+    await phase('QEMU', () => setupQemu(plan.qemu, emulate, runner, env.binfmt));
     const runnerBuilder = await phase('builder', () => setupBuilder(plan.builder, runner, env.runId, hooks.builderCreated));
     const nodes = plan.builderEndpoints.length
       ? await phase('build nodes', () =>
