@@ -91,6 +91,10 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   const secretsDir = mkdtempSync(join(tmpdir(), 'gdp-secrets-'));
   const tokenFile = join(secretsDir, 'file-token');
   const sshKey = join(secretsDir, 'id_ed25519');
+  /** What each build secret input carries (the module token aside). */
+  const buildSecrets = [buildToken, envToken, fileToken];
+  /** The SSH key's lines between its armor lines, read once it exists. */
+  let keyLines: string[] = [];
   const proxy = new ModuleProxy({ username: 'gdp-mod', password: token });
   const builder = `gdp-e2e-remote-${ENGINE}-${Math.random().toString(36).slice(2, 8)}`;
   const privateBase = `${REGISTRY}/${ns}/base:1`;
@@ -103,6 +107,7 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
       await proxy.start();
       writeFileSync(tokenFile, `${fileToken}\n`);
       expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gdp-e2e', '-f', sshKey]).status).toBe(0);
+      keyLines = keyBody(sshKey);
       // The workflow's earlier steps: `docker login` to the first registry; a stale, wrong login to
       // the second (the action's own login must win there); and a remote BuildKit as the current builder.
       configDir = userDockerConfig();
@@ -208,11 +213,10 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
   it('fetched the private module through the proxy with the token, and no token reached a log line but its mask', () => {
     expect(proxy.served()).toEqual(expect.arrayContaining(['/gdp.example/acme/greet/@v/v1.2.0.zip']));
     expect(proxy.requests.filter((r) => r.status === 200).every((r) => r.authorized && r.user === 'gdp-mod')).toBe(true);
-    for (const secret of [token, buildToken, envToken, fileToken]) {
+    for (const secret of [token, ...buildSecrets]) {
       expect(run.stdout.split('\n').filter((l) => l.includes(secret))).toEqual([`::add-mask::${secret}`]);
     }
     // The SSH key's lines (not its armor) are masks too, and nothing else of the run holds them.
-    const keyLines = keyBody(sshKey);
     expect(keyLines.length).toBeGreaterThan(0);
     for (const line of keyLines) expect(run.stdout.split('\n').filter((l) => l.includes(line))).toEqual([`::add-mask::${line}`]);
   });
@@ -225,17 +229,19 @@ describe(`after the workflow's own steps (${ENGINE} image store)`, () => {
     // The secret image was built only because every secret and the SSH agent reached its RUN step.
     expect(secretBytes).toContain('build-token, env-token, file-token, ssh: checked');
     for (const bytes of [privateBytes, secretBytes]) {
-      for (const secret of [token, buildToken, envToken, fileToken, ...keyBody(sshKey)]) expect(bytes.includes(secret)).toBe(false);
+      for (const secret of [token, ...buildSecrets, ...keyLines]) expect(bytes.includes(secret)).toBe(false);
     }
-    // The engine keeps no tag of what it smoke-tested: the history of the image as pushed.
-    expect(dockerAs(configDir, ['pull', '--platform=linux/amd64', `${REGISTRY}/${ns}/private:v2.3.1`]).status).toBe(0);
-    const history = dockerAs(configDir, ['history', '--no-trunc', `${REGISTRY}/${ns}/private:v2.3.1`]);
-    expect(history.status).toBe(0);
-    expect(history.out.includes(token)).toBe(false);
-    expect(dockerAs(configDir, ['pull', `${REGISTRY}/${ns}/secret:v2.3.1`]).status).toBe(0);
-    const secretHistory = dockerAs(configDir, ['history', '--no-trunc', `${REGISTRY}/${ns}/secret:v2.3.1`]);
-    expect(secretHistory.status).toBe(0);
-    for (const secret of [buildToken, envToken, fileToken]) expect(secretHistory.out.includes(secret)).toBe(false);
+    // The engine keeps no tag of what it smoke-tested: the history of each image as pushed.
+    const historyOf = (repo: string): string => {
+      const ref = `${REGISTRY}/${ns}/${repo}:v2.3.1`;
+      expect(dockerAs(configDir, ['pull', '--platform=linux/amd64', ref]).status).toBe(0);
+      const history = dockerAs(configDir, ['history', '--no-trunc', ref]);
+      expect(history.status).toBe(0);
+      return history.out;
+    };
+    expect(historyOf('private').includes(token)).toBe(false);
+    const secretHistory = historyOf('secret');
+    for (const secret of buildSecrets) expect(secretHistory.includes(secret)).toBe(false);
   });
 });
 

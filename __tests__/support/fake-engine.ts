@@ -5,6 +5,9 @@ import type { ExecResult } from '../../src/run/runner.js';
 
 export const DIGEST = (n: number): string => `sha256:${String(n).repeat(64)}`;
 
+/** `buildx inspect`'s answer where the current builder uses the docker driver (the action then creates one of its own). */
+export const DOCKER_DRIVER_BUILDER: Partial<ExecResult> = { stdout: 'Name: default\nDriver: docker\n' };
+
 /** A fake engine and registry for one architecture: each push by digest gets its own digest. */
 export function platformEngine(arch: 'amd64' | 'arm64', smokeExit = 0): (args: string[]) => Partial<ExecResult> {
   const n = arch === 'amd64' ? 1 : 2;

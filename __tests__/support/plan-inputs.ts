@@ -45,3 +45,13 @@ export const inputsFor = (images: ImageInput[], over: Partial<Inputs> = {}): Inp
   buildSecrets: { secrets: [], envs: [], files: [], ssh: [] },
   ...over
 });
+
+/** One image as the unit tests' plans have it: ghcr.io/example/tunnel, smoke-tested by `--version`. */
+export const TUNNEL_IMAGE: ImageInput = {
+  names: ['ghcr.io/example/tunnel'],
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  labels: {},
+  smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } }
+};

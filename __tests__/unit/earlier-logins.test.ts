@@ -5,6 +5,7 @@ import { authFailure, authFailureMessage } from '../../src/plan/auth-failure.js'
 import { actionDockerConfig, hasCredentials } from '../../src/plan/docker-config.js';
 import { registryOf } from '../../src/plan/reference.js';
 import { setupBuilder } from '../../src/run/builder.js';
+import { DOCKER_DRIVER_BUILDER } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
 describe("the action's Docker config", () => {
@@ -108,7 +109,7 @@ describe('a registry that refuses', () => {
   it('a builder whose BuildKit image pull is refused: the error names the registry, the pull and both ways to give credentials', async () => {
     const r = new FakeRunner((args) =>
       args[1] === 'inspect'
-        ? { stdout: 'Name: default\nDriver: docker\n' }
+        ? DOCKER_DRIVER_BUILDER
         : args[1] === 'create'
           ? {
               exitCode: 1,

@@ -8,30 +8,14 @@ import { describe, expect, it } from '@jest/globals';
 import { buildPlan } from '../../src/plan/plan.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { jobInstance, jobRunId } from '../../src/run/state.js';
-import { platformEngine } from '../support/fake-engine.js';
+import { DOCKER_DRIVER_BUILDER, platformEngine } from '../support/fake-engine.js';
 import { FakeRunner } from '../support/fake-runner.js';
-import { ctxFor, inputsFor } from '../support/plan-inputs.js';
+import { ctxFor, inputsFor, TUNNEL_IMAGE } from '../support/plan-inputs.js';
 
 // What two matrix jobs of one workflow run both see.
 const MATRIX_JOB = { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'publish' };
 
-const plan = buildPlan(
-  inputsFor(
-    [
-      {
-        names: ['ghcr.io/example/tunnel'],
-        dockerfile: 'Dockerfile',
-        context: '.',
-        buildArgs: {},
-        labels: {},
-        smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } }
-      }
-    ],
-    { cache: 'none', goCache: 'false' }
-  ),
-  ctxFor('release-published'),
-  'amd64'
-);
+const plan = buildPlan(inputsFor([TUNNEL_IMAGE], { cache: 'none', goCache: 'false' }), ctxFor('release-published'), 'amd64');
 
 /** Every name a run gave to something it created: builders, smoke containers, the tags smoke tests load under. */
 function namesCreated(calls: string[][]): string[] {
@@ -48,7 +32,7 @@ function namesCreated(calls: string[][]): string[] {
 async function jobRun(): Promise<{ runId: string; names: string[] }> {
   const engine = platformEngine('amd64');
   const r = new FakeRunner((args) =>
-    args[0] === 'buildx' && args[1] === 'inspect' && args.length === 2 ? { stdout: 'Name: default\nDriver: docker\n' } : engine(args)
+    args[0] === 'buildx' && args[1] === 'inspect' && args.length === 2 ? DOCKER_DRIVER_BUILDER : engine(args)
   );
   const runId = jobRunId(MATRIX_JOB, jobInstance());
   const hooks = { loggedIn: () => undefined, builderCreated: () => undefined };

@@ -13,7 +13,7 @@ import type { CacheStore, SaveResult } from '../../src/run/actions-cache.js';
 import type { GithubAttestation } from '../../src/run/github-attest.js';
 import { runPipeline } from '../../src/run/pipeline.js';
 import { FakeRunner } from '../support/fake-runner.js';
-import { ctxFor, inputsFor, SHA } from '../support/plan-inputs.js';
+import { ctxFor, inputsFor, SHA, TUNNEL_IMAGE } from '../support/plan-inputs.js';
 import { bundleLine, DIGEST, platformEngine } from '../support/fake-engine.js';
 
 const ctx = ctxFor('release-published');
@@ -21,14 +21,7 @@ const ctx = ctxFor('release-published');
 const inputs = (over: Partial<Inputs> = {}): Inputs =>
   inputsFor(
     [
-      {
-        names: ['ghcr.io/example/tunnel'],
-        dockerfile: 'Dockerfile',
-        context: '.',
-        buildArgs: {},
-        labels: {},
-        smoke: { enabled: true, args: ['--version'], env: {}, timeoutSeconds: 60, wait: { kind: 'exit' } }
-      },
+      TUNNEL_IMAGE,
       {
         names: ['ghcr.io/example/web'],
         dockerfile: 'Dockerfile.web',

@@ -23,6 +23,7 @@ import { summaryRows } from '../../src/report/summary.js';
 import { indexAnnotations } from '../../src/plan/labels.js';
 import { isTransient, withRetry } from '../../src/run/retry.js';
 import type { ExecResult } from '../../src/run/runner.js';
+import { DOCKER_DRIVER_BUILDER } from '../support/fake-engine.js';
 import { FakeRunner, HoldingRunner } from '../support/fake-runner.js';
 
 const img = (over: Partial<PlannedImage> = {}): PlannedImage => ({
@@ -480,7 +481,7 @@ const engine =
   (args: string[]): Partial<ExecResult> => {
     const o = over(args);
     if (o) return o;
-    if (args[0] === 'buildx' && args[1] === 'inspect') return { stdout: 'Name: default\nDriver: docker\n' };
+    if (args[0] === 'buildx' && args[1] === 'inspect') return DOCKER_DRIVER_BUILDER;
     const metadata = args.find((a) => a.startsWith('--metadata-file='))?.slice('--metadata-file='.length);
     const pushTo = /^--output=type=image,name=([^,]+),push-by-digest=true/.exec(args.find((a) => a.startsWith('--output=')) ?? '')?.[1];
     if (metadata && pushTo) writeFileSync(metadata, JSON.stringify({ 'containerimage.digest': held(pushTo)?.index ?? 'unknown' }));

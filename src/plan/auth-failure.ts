@@ -1,6 +1,7 @@
 // A registry that refuses the action's credentials (or has none from it), read from what buildx,
 // BuildKit or the docker CLI printed, pure: which registry, which answer, and the error a user can
 // act on — the two ways to give credentials — instead of a raw BuildKit line.
+import { registryOf } from './reference.js';
 
 export interface AuthFailure {
   registry: string;
@@ -26,10 +27,9 @@ const WHERE = [
   /\bpull access denied for ([^/\s"',]+)\//i
 ];
 
-/** A reference's first part as the registry it names: one without a dot, a port or localhost is a Docker Hub repository (moby/buildkit). */
+/** A reference's first part as the registry it names (registryOf: moby/buildkit is Docker Hub's), Docker Hub's API hosts as docker.io. */
 function registryHost(first: string): string {
-  if (!/[.:]/.test(first) && first !== 'localhost') return 'docker.io';
-  return first.replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
+  return registryOf(`${first}/_`).replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
 }
 
 /** The refusal in `output`, if the command failed because a registry refused it; `fallback` names the registry when the output does not. */
@@ -48,6 +48,16 @@ export function authFailure(output: string, fallback?: string): AuthFailure | un
     if (host) return { registry: registryHost(host), answer };
   }
   return fallback ? { registry: fallback, answer } : undefined;
+}
+
+/**
+ * A failed command's error, told as a refusal when a registry refused it (`what` was refused; the
+ * command's own message follows), else the error itself.
+ */
+export function explainRefusal(e: unknown, what: string, fallback?: string): unknown {
+  const msg = e instanceof Error ? e.message : String(e);
+  const refused = authFailure(msg, fallback);
+  return refused ? new Error(`${authFailureMessage(refused, what)}\n${msg}`, { cause: e }) : e;
 }
 
 /** The error for a refusal: names the registry, what was refused, and the two ways to give credentials. */

@@ -1,7 +1,7 @@
 // The buildx builder: use the current one when it can do what the run needs (build every
 // platform, load one, push by digest), otherwise create a docker-container builder that post removes.
 import * as core from '@actions/core';
-import { authFailure, authFailureMessage } from '../plan/auth-failure.js';
+import { explainRefusal } from '../plan/auth-failure.js';
 import { builderCreateArgs, builderInspectArgs } from '../plan/commands/builders.js';
 import type { Runner } from './runner.js';
 
@@ -65,13 +65,7 @@ export async function setupBuilder(
       await runner.docker(builderCreateArgs(choice.name));
     } catch (e) {
       // Its start pulls the BuildKit image: a registry may refuse that pull as it refuses a push.
-      const msg = (e as Error).message;
-      const refused = authFailure(msg);
-      if (refused)
-        throw new Error(`${authFailureMessage(refused, `the pull of the BuildKit image for the builder ${choice.name}`)}\n${msg}`, {
-          cause: e
-        });
-      throw e;
+      throw explainRefusal(e, `the pull of the BuildKit image for the builder ${choice.name}`);
     }
   }
   core.info(`Builder: ${choice.create ? 'created' : 'using'} "${choice.name}": ${choice.reason}`);

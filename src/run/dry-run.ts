@@ -150,13 +150,13 @@ export async function dryRun(plan: Plan, reads: Runner, store: CacheStore, env: 
   core.info(
     'Dry run: the pipeline runs with a recording runner: commands are recorded, not run (the current builder and the registries are only read); the log says what a real run would do.'
   );
-  const { calls, result: res } = await recordRun(plan, reads, store, env);
+  const { calls, result } = await recordRun(plan, reads, store, env);
   core.info(describePlan(plan, calls));
-  if (res.error) core.warning(`Dry run: a real run would stop here: ${res.error.message}`);
+  if (result.error) core.warning(`Dry run: a real run would stop here: ${result.error.message}`);
   // Nothing ran: no digest, no smoke result, no pushed tag; the tags are those a real run would create.
   setOutputs(
     plan,
-    res.images.map((o) => ({ name: o.name, tags: o.tags, digest: '', platforms: o.platforms, smoke: 'skipped' as const, size: {} })),
+    result.images.map((o) => ({ name: o.name, tags: o.tags, digest: '', platforms: o.platforms, smoke: 'skipped' as const, size: {} })),
     false
   );
   core.info('Dry run: nothing was built, pushed or tagged.');

@@ -6,7 +6,7 @@
 // (`--dry-run`, read at the same time as the floating tags), and its sizes come from what the
 // check read: nothing is read back twice. Every tag is retried on transient faults.
 import * as core from '@actions/core';
-import { authFailure, authFailureMessage } from '../plan/auth-failure.js';
+import { explainRefusal } from '../plan/auth-failure.js';
 import { tagArgs } from '../plan/commands/registry.js';
 import { decideFloat, floatingTags } from '../plan/floating.js';
 import { indexDigestOf, type IndexDoc } from '../plan/index-manifest.js';
@@ -73,10 +73,7 @@ export async function tagImage(
     } catch (e) {
       // What the failed call left: the tags that name this index now are pushed.
       for (const ref of await tagsHolding(batch, planned.digest, runner)) pushed(ref);
-      const msg = (e as Error).message;
-      const refused = authFailure(msg, registryOf(batch[0] ?? first));
-      if (refused) throw new Error(`${authFailureMessage(refused, `the tags ${batch.join(', ')}`)}\n${msg}`, { cause: e });
-      throw e;
+      throw explainRefusal(e, `the tags ${batch.join(', ')}`, registryOf(batch[0] ?? first));
     }
     for (const ref of batch) {
       core.info(`Tagged ${ref}`);
